@@ -1,0 +1,57 @@
+import numpy as np
+
+from textclf.config import TUTORIAL, replace
+from textclf.pipeline import run
+from textclf.train import train
+
+
+def test_tutorial_network_reaches_the_accuracy_target(corpus, features, tutorial_run):
+    accuracies = [tutorial_run.report.accuracy]
+    for seed in (1, 2):
+        accuracies.append(run(replace(TUTORIAL, seed=seed), corpus, features).report.accuracy)
+    assert np.median(accuracies) >= 0.94, accuracies
+
+
+def test_same_config_gives_the_same_numbers(corpus, features):
+    config = replace(TUTORIAL, epochs=3, dropout=0.2)
+    first = run(config, corpus, features)
+    again = run(config, corpus, features)
+    assert [(r.loss, r.test_accuracy) for r in first.history] == [
+        (r.loss, r.test_accuracy) for r in again.history
+    ]
+    assert np.array_equal(first.test_probabilities, again.test_probabilities)
+    other_seed = run(replace(config, seed=7), corpus, features)
+    assert [r.loss for r in other_seed.history] != [r.loss for r in first.history]
+
+
+def test_on_epoch_gets_one_record_per_epoch(tutorial_run):
+    history = tutorial_run.history
+    assert [r.epoch for r in history] == list(range(1, 11))
+    assert history[-1].loss < history[0].loss
+    assert all(0 <= r.train_accuracy <= 1 and 0 <= r.test_accuracy <= 1 for r in history)
+    assert all(a.seconds < b.seconds for a, b in zip(history, history[1:]))
+    assert tutorial_run.train_seconds >= history[-1].seconds
+
+
+def test_should_stop_ends_training_between_epochs(corpus, features):
+    seen = []
+    trained = train(
+        TUTORIAL,
+        features.X_train,
+        corpus.train_labels,
+        features.X_test,
+        corpus.test_labels,
+        3,
+        on_epoch=seen.append,
+        should_stop=lambda: len(seen) >= 2,
+    )
+    assert trained.stopped and len(trained.history) == 2
+
+
+def test_layers_dropout_and_tfidf_train(corpus):
+    from textclf.features import fit_features
+
+    tfidf = fit_features(corpus, "tfidf", max_features=8000)
+    config = replace(TUTORIAL, features="tfidf", max_features=8000, layers=3, hidden=64, dropout=0.3, epochs=3)
+    result = run(config, corpus, tfidf)
+    assert result.report.accuracy > 0.9

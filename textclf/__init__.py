@@ -1,0 +1,1 @@
+"""textclf: a bag-of-words neural network that sorts newsgroup posts, fast enough to train live."""

@@ -1,0 +1,101 @@
+"""Altair charts of training and results; they return charts and never draw them."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from textclf.metrics import ClassScores, Report
+from textclf.train import EpochRecord
+
+
+def history_chart(history: list[EpochRecord], epochs: int | None = None) -> alt.HConcatChart:
+    """Training loss beside train and test accuracy, one point per epoch."""
+    frame = pd.DataFrame([record.__dict__ for record in history])
+    if frame.empty:
+        frame = pd.DataFrame(columns=["epoch", "loss", "train_accuracy", "test_accuracy"])
+    x = alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[1, max(epochs or 1, 2)]))
+    loss = (
+        alt.Chart(frame, title="training loss")
+        .mark_line(point=True, color="#e45756")
+        .encode(x=x, y=alt.Y("loss:Q", title="cross-entropy"), tooltip=["epoch", "loss"])
+        .properties(height=220)
+    )
+    long = frame.melt(
+        id_vars="epoch", value_vars=["train_accuracy", "test_accuracy"], var_name="set"
+    )
+    long["set"] = long["set"].str.replace("_accuracy", "")
+    accuracy = (
+        alt.Chart(long, title="accuracy")
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title="accuracy", scale=alt.Scale(zero=False)),
+            color=alt.Color("set:N", sort=["train", "test"], legend=alt.Legend(orient="bottom")),
+            tooltip=["epoch", "set", alt.Tooltip("value:Q", format=".4f")],
+        )
+        .properties(height=220)
+    )
+    return alt.hconcat(loss, accuracy)
+
+
+def confusion_chart(report: Report) -> alt.LayerChart:
+    """The N x N confusion matrix as a heatmap with its counts: rows true, columns predicted."""
+    rows = [
+        {"true": true, "predicted": predicted, "posts": int(report.confusion[i, j])}
+        for i, true in enumerate(report.labels)
+        for j, predicted in enumerate(report.labels)
+    ]
+    frame = pd.DataFrame(rows)
+    size = max(220, 48 * len(report.labels))
+    base = alt.Chart(frame).encode(
+        x=alt.X("predicted:N", sort=list(report.labels), title="predicted group"),
+        y=alt.Y("true:N", sort=list(report.labels), title="true group"),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("posts:Q", scale=alt.Scale(scheme="blues"), legend=None),
+        tooltip=["true", "predicted", "posts"],
+    )
+    threshold = frame["posts"].max() / 2
+    counts = base.mark_text(fontSize=12 if len(report.labels) <= 8 else 9).encode(
+        text="posts:Q",
+        color=alt.condition(alt.datum.posts > threshold, alt.value("white"), alt.value("black")),
+    )
+    return (cells + counts).properties(width=size, height=size)
+
+
+def one_vs_rest_chart(scores: ClassScores) -> alt.LayerChart:
+    """One category's 2 x 2 matrix: is it this group, truly and as predicted."""
+    frame = pd.DataFrame(
+        [
+            {"truth": "is", "prediction": "is", "posts": scores.true_positives, "cell": "TP"},
+            {"truth": "is", "prediction": "is not", "posts": scores.false_negatives, "cell": "FN"},
+            {"truth": "is not", "prediction": "is", "posts": scores.false_positives, "cell": "FP"},
+            {"truth": "is not", "prediction": "is not", "posts": scores.true_negatives, "cell": "TN"},
+        ]
+    )
+    frame["text"] = frame["cell"] + " " + frame["posts"].astype(str)
+    base = alt.Chart(frame).encode(
+        x=alt.X("prediction:N", sort=["is", "is not"], title="predicted"),
+        y=alt.Y("truth:N", sort=["is", "is not"], title="true"),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("posts:Q", scale=alt.Scale(scheme="greens"), legend=None),
+        tooltip=["cell", "posts"],
+    )
+    text = base.mark_text(fontSize=12).encode(text="text:N")
+    return (cells + text).properties(width=150, height=120)
+
+
+def probability_chart(ranked: list[tuple[str, float]]) -> alt.LayerChart:
+    """Horizontal bars, most probable category on top."""
+    frame = pd.DataFrame(ranked, columns=["category", "probability"])
+    base = alt.Chart(frame).encode(
+        y=alt.Y("category:N", sort="-x", title=None),
+        x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+    )
+    bars = base.mark_bar().encode(
+        tooltip=["category", alt.Tooltip("probability:Q", format=".4f")]
+    )
+    labels = base.mark_text(align="left", dx=3).encode(text=alt.Text("probability:Q", format=".1%"))
+    return (bars + labels).properties(height=max(80, 28 * len(frame)))

@@ -1,0 +1,140 @@
+"""`python -m textclf train|predict`: the app's core, headless. Options carry the URL's names."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from textclf.config import (
+    FEATURE_KINDS,
+    NEWSGROUPS,
+    TrainConfig,
+    config_fields,
+    option_name,
+    parse_setting,
+    settings_problems,
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Exits 2 with one line saying what is wrong, not a usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _setting(name: str):
+    def parse(text: str):
+        try:
+            return parse_setting(name, text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error).split(": ", 1)[-1]) from None
+
+    parse.__name__ = option_name(name)  # argparse names the type in its messages
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m textclf", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train a network on 20 Newsgroups and score it")
+    helps = {
+        "categories": f"comma-separated newsgroups (default: the tutorial's three; any of {', '.join(NEWSGROUPS)})",
+        "remove": "comma-separated parts to strip from posts: headers,footers,quotes",
+        "features": f"one of {', '.join(FEATURE_KINDS)}",
+    }
+    for name, field in config_fields().items():
+        default = field.default
+        shown = ",".join(default) if isinstance(default, tuple) else default
+        help_text = helps.get(name) or field.metadata.get("help", "")
+        train.add_argument(
+            f"--{option_name(name)}",
+            dest=name,
+            type=_setting(name),
+            default=default,
+            metavar=type(default).__name__.upper() if not isinstance(default, tuple) else "LIST",
+            help=f"{help_text} (default: {shown})",
+        )
+    train.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    train.add_argument("--save", metavar="PATH", help="write the trained model to this file")
+
+    predict = commands.add_parser("predict", help="probabilities of a saved model for a text")
+    predict.add_argument("--model", required=True, metavar="PATH", help="a file from train --save")
+    predict.add_argument("text", help="the text to classify ('-' reads standard input)")
+    predict.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    return parser
+
+
+def _train(args: argparse.Namespace) -> int:
+    from textclf.data import DataUnavailable
+    from textclf.persist import save_classifier
+    from textclf.pipeline import run
+
+    settings = {name: getattr(args, name) for name in config_fields()}
+    problems = settings_problems(settings)
+    if problems:
+        print(f"python -m textclf train: error: {'; '.join(problems)}", file=sys.stderr)
+        return 2
+    config = TrainConfig(**settings)
+    progress = sys.stderr if args.json else sys.stdout
+
+    def on_epoch(record):
+        print(
+            f"epoch {record.epoch:>3}/{config.epochs}  loss {record.loss:.4f}  "
+            f"train {record.train_accuracy:.4f}  test {record.test_accuracy:.4f}  "
+            f"{record.seconds:.2f}s",
+            file=progress,
+            flush=True,
+        )
+
+    try:
+        result = run(config, on_epoch=on_epoch)
+    except DataUnavailable as error:
+        print(f"python -m textclf train: {error}", file=sys.stderr)
+        return 1
+    if args.save:
+        try:
+            save_classifier(result.classifier, args.save)
+        except OSError as error:
+            print(f"python -m textclf train: cannot write {args.save}: {error.strerror}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(json.dumps(result.summary()))
+        return 0
+    report = result.report
+    print(f"test accuracy {report.accuracy:.4f}  training loop {result.train_seconds:.2f}s")
+    width = max(len(label) for label in report.labels)
+    print(f"{'':<{width}}  precision  recall     f1  support")
+    for s in report.per_class:
+        print(f"{s.label:<{width}}  {s.precision:9.3f}  {s.recall:6.3f}  {s.f1:5.3f}  {s.support:7d}")
+    if args.save:
+        print(f"model saved to {args.save}")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from textclf.persist import ModelFileError, load_classifier
+    from textclf.predict import predict_text
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    try:
+        classifier = load_classifier(args.model)
+    except ModelFileError as error:
+        print(f"python -m textclf predict: {error}", file=sys.stderr)
+        return 1
+    prediction = predict_text(classifier, text)
+    if args.json:
+        print(json.dumps(prediction.__dict__))
+        return 0
+    if prediction.message:
+        print(prediction.message)
+    for label, probability in prediction.ranked():
+        print(f"{probability:7.4f}  {label}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return {"train": _train, "predict": _predict}[args.command](args)

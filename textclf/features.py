@@ -1,0 +1,41 @@
+"""Bag-of-words features: a vocabulary fitted on the training posts only, kept sparse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+from textclf.data import Corpus
+
+
+@dataclass(frozen=True)
+class Features:
+    vectorizer: CountVectorizer  # or its subclass TfidfVectorizer
+    X_train: sp.csr_matrix  # (n_train, vocabulary) float32
+    X_test: sp.csr_matrix  # (n_test, vocabulary) float32
+
+    @property
+    def vocabulary(self) -> np.ndarray:
+        return self.vectorizer.get_feature_names_out()
+
+
+def make_vectorizer(kind: str, max_features: int = 0) -> CountVectorizer:
+    """Word counts (the tutorial's input) or sublinear TF-IDF; 0 keeps every word."""
+    cap = max_features or None
+    if kind == "counts":
+        return CountVectorizer(max_features=cap, dtype=np.float32)
+    if kind == "tfidf":
+        # sublinear tf stops one long post's repetitions from dominating its row
+        return TfidfVectorizer(max_features=cap, sublinear_tf=True, dtype=np.float32)
+    raise ValueError(f"unknown feature kind {kind!r}: choose counts or tfidf")
+
+
+def fit_features(corpus: Corpus, kind: str = "counts", max_features: int = 0) -> Features:
+    """Fits the vocabulary on the training posts alone, so no test word leaks into training."""
+    vectorizer = make_vectorizer(kind, max_features)
+    X_train = vectorizer.fit_transform(corpus.train_texts).tocsr()
+    X_test = vectorizer.transform(corpus.test_texts).tocsr()
+    return Features(vectorizer=vectorizer, X_train=X_train, X_test=X_test)

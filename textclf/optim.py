@@ -1,0 +1,128 @@
+"""Adam for a word table whose gradient holds only the rows a batch touched, equal to dense Adam."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+
+def _sqrt(v: torch.Tensor) -> torch.Tensor:
+    """sqrt(v) for v >= 0. On this CPU torch's sqrt is ~8x slower on zeros (most of a rarely used
+    word's moments), so zeros become 1e-30 first: 1e-15 against Adam's eps of 1e-8."""
+    return torch.add(v, 1e-30).sqrt_()
+
+
+class RowAdam:
+    """torch.optim.Adam's arithmetic on a (V, H) table, at a cost set by the rows each step touches.
+
+    Dense Adam moves every row at every step: an untouched row's momentum decays and still pushes
+    it. Touching all V rows per step is what makes the tutorial slow, so each row instead records
+    the step it was last brought up to date. When a batch touches it again, or flush() is called
+    before the table is read, the zero-gradient steps it skipped are applied at once in closed form:
+    a skipped step s moves the row by lr * m0 / sqrt(v0) * gamma^(s - since) * bc(s), where
+    gamma = beta1 / sqrt(beta2) and bc(s) = sqrt(1 - beta2^s) / (1 - beta1^s). The one departure
+    from dense Adam: eps damps all skipped steps as it damps the first one (it matters only for
+    gradients near 1e-8). Call take_rows() with a batch's words, run the forward pass on the rows it returns,
+    then step_rows() with their gradient.
+    """
+
+    def __init__(self, param: torch.Tensor, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+        beta1, beta2 = betas
+        self.gamma = beta1 / math.sqrt(beta2)
+        if not 0 <= self.gamma < 0.9999:
+            raise ValueError("RowAdam needs beta1 < sqrt(beta2)")
+        self.param, self.lr, self.beta1, self.beta2, self.eps = param, lr, beta1, beta2, eps
+        self.m = torch.zeros_like(param)
+        self.v = torch.zeros_like(param)
+        self.last = torch.zeros(param.shape[0], dtype=torch.int64)  # step each row is current at
+        self.t = 0
+        # Skipped-step sums: window[n] is the sum over the n steps before `until`; a row stale for
+        # more than `horizon` steps reads settled[since], the sum to where gamma^j underflows 1e-12.
+        self.horizon = max(1, math.ceil(math.log(1e-12) / math.log(self.gamma)))
+        self.powers = self.gamma ** np.arange(self.horizon + 1, dtype=np.float64)
+        self.window = np.zeros(self.horizon + 1)
+        self.settled = np.zeros(1024)
+        self.until = 0
+
+    def _bias_ratio(self, step: int) -> float:
+        return math.sqrt(1 - self.beta2**step) / (1 - self.beta1**step)
+
+    def _advance(self, until: int) -> None:
+        while self.until < until:
+            self.until += 1
+            shifted = np.empty_like(self.window)
+            shifted[0] = 0.0
+            shifted[1:] = self.window[:-1] + self.powers[1:] * self._bias_ratio(self.until)
+            self.window = shifted
+            done = self.until - self.horizon  # the row stale since `done` has seen its full sum
+            if done >= 0:
+                if done >= self.settled.shape[0]:
+                    self.settled = np.concatenate([self.settled, np.zeros_like(self.settled)])
+                self.settled[done] = self.window[self.horizon]
+
+    def _skipped_sums(self, since: np.ndarray, until: int) -> np.ndarray:
+        self._advance(until)
+        stale_for = until - since
+        recent = stale_for <= self.horizon
+        return np.where(
+            recent,
+            self.window[np.minimum(stale_for, self.horizon)],
+            self.settled[np.where(recent, 0, since)],
+        )
+
+    def _skipped(self, w, m, v, since: torch.Tensor, until: int):
+        """Moves rows w, in place, by the zero-gradient steps since+1..until; returns the factors
+        (U, 1) by which those steps decay m and v."""
+        sums = torch.from_numpy(self._skipped_sums(since.numpy(), until)).to(w.dtype)
+        skipped = (until - since).to(torch.float64)
+        # m0 / sqrt(v0), damped by eps as dense Adam damps the first skipped step (v barely moves
+        # over the skipped steps that count, so that damping holds for the rest of them)
+        scale = torch.sqrt(self.beta2 / (1 - self.beta2 ** (since + 1).to(torch.float64)))
+        w.addcdiv_(
+            m * (sums * scale.to(w.dtype))[:, None],
+            _sqrt(v).mul_(scale.to(w.dtype)[:, None]).add_(self.eps),
+            value=-self.lr,
+        )
+        decay1 = (self.beta1**skipped).to(w.dtype)[:, None]
+        decay2 = (self.beta2**skipped).to(w.dtype)[:, None]
+        return decay1, decay2
+
+    @torch.no_grad()
+    def take_rows(self, rows: torch.Tensor) -> torch.Tensor:
+        """A current copy of the given rows (distinct word ids) for the next forward pass.
+
+        Pass the copy's gradient to step_rows(); together they read and write each row once.
+        """
+        w = self.param.index_select(0, rows)
+        m, v = self.m.index_select(0, rows), self.v.index_select(0, rows)
+        decay1, decay2 = self._skipped(w, m, v, self.last.index_select(0, rows), self.t)
+        self._taken = (rows, w, m, v, decay1, decay2)
+        return w
+
+    @torch.no_grad()
+    def step_rows(self, grad: torch.Tensor) -> None:
+        """One Adam step for the rows of the last take_rows(), given their gradient (U, H)."""
+        rows, w, m, v, decay1, decay2 = self._taken
+        self._taken = None
+        self.t += 1
+        m.mul_(decay1 * self.beta1).add_(grad, alpha=1 - self.beta1)
+        v.mul_(decay2 * self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
+        bias1, bias2 = 1 - self.beta1**self.t, 1 - self.beta2**self.t
+        # torch's m / bias1 / (sqrt(v) / sqrt(bias2) + eps), with sqrt(bias2) moved out of the pass
+        w.addcdiv_(
+            m, _sqrt(v).add_(self.eps * math.sqrt(bias2)), value=-self.lr * math.sqrt(bias2) / bias1
+        )
+        self.param.index_copy_(0, rows, w)
+        self.m.index_copy_(0, rows, m)
+        self.v.index_copy_(0, rows, v)
+        self.last.index_fill_(0, rows, self.t)
+
+    @torch.no_grad()
+    def flush(self) -> None:
+        """Brings every row up to the current step, as dense Adam would have it."""
+        decay1, decay2 = self._skipped(self.param, self.m, self.v, self.last, self.t)
+        self.m.mul_(decay1)
+        self.v.mul_(decay2)
+        self.last.fill_(self.t)

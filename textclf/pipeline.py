@@ -1,0 +1,78 @@
+"""One training run end to end (data, features, network, scores), shared by the app and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from textclf.config import TrainConfig
+from textclf.data import Corpus, load_newsgroups
+from textclf.features import Features, fit_features
+from textclf.metrics import Report, evaluate
+from textclf.predict import Classifier
+from textclf.train import EpochRecord, predict_logits, train
+
+
+@dataclass
+class Run:
+    config: TrainConfig
+    classifier: Classifier
+    history: list[EpochRecord]
+    train_seconds: float  # the training loop alone
+    report: Report  # on the test posts
+    test_probabilities: np.ndarray  # (n_test, classes)
+    stopped: bool = False
+
+    def summary(self) -> dict:
+        """What `train --json` prints: scores, timings and the per-epoch history."""
+        return {
+            **self.report.to_dict(),
+            "train_seconds": self.train_seconds,
+            "epochs_run": len(self.history),
+            "stopped_early": self.stopped,
+            "vocabulary_size": len(self.classifier.vectorizer.vocabulary_),
+            "history": [record.__dict__ for record in self.history],
+            "config": {k: list(v) if isinstance(v, tuple) else v for k, v in self.config.__dict__.items()},
+        }
+
+
+def load_and_vectorise(config: TrainConfig) -> tuple[Corpus, Features]:
+    corpus = load_newsgroups(config.categories, config.remove)
+    return corpus, fit_features(corpus, config.features, config.max_features)
+
+
+def run(
+    config: TrainConfig,
+    corpus: Corpus | None = None,
+    features: Features | None = None,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Run:
+    """Trains config's network on the corpus (loaded when not given) and scores it on the test posts."""
+    if corpus is None or features is None:
+        corpus, features = load_and_vectorise(config)
+    trained = train(
+        config,
+        features.X_train,
+        corpus.train_labels,
+        features.X_test,
+        corpus.test_labels,
+        classes=len(corpus.label_names),
+        on_epoch=on_epoch,
+        should_stop=should_stop,
+    )
+    logits = predict_logits(trained.model, features.X_test)
+    probabilities = logits.softmax(dim=1).numpy()
+    report = evaluate(corpus.test_labels, probabilities.argmax(1), corpus.label_names)
+    classifier = Classifier(trained.model, features.vectorizer, corpus.label_names, config)
+    return Run(
+        config=config,
+        classifier=classifier,
+        history=trained.history,
+        train_seconds=trained.train_seconds,
+        report=report,
+        test_probabilities=probabilities,
+        stopped=trained.stopped,
+    )

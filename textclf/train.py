@@ -1,0 +1,144 @@
+"""The training loop: seeded, shuffled every epoch, reporting through a small per-epoch record."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import nn
+
+from textclf.config import TrainConfig
+from textclf.model import MLP, to_csr_tensor
+from textclf.optim import RowAdam
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int
+    loss: float  # mean training loss over the epoch's batches
+    train_accuracy: float
+    test_accuracy: float
+    seconds: float  # spent training so far, on_epoch callbacks excluded
+
+
+@dataclass
+class Trained:
+    model: MLP
+    history: list[EpochRecord] = field(default_factory=list)
+    train_seconds: float = 0.0
+    stopped: bool = False  # True when should_stop ended training early
+
+
+def use_all_cores() -> int:
+    """Torch threads = the cores this process may run on (a container's share, not the host's)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    torch.set_num_threads(max(1, cores or 1))
+    return torch.get_num_threads()
+
+
+def renumber_words(X: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
+    """The batch's distinct word ids, and the batch with its columns renumbered into them."""
+    vocabulary = X.shape[1]
+    words = np.flatnonzero(np.bincount(X.indices, minlength=vocabulary))  # O(nnz + V), no sort
+    position = np.empty(vocabulary, dtype=np.int64)
+    position[words] = np.arange(words.size)
+    renumbered = sp.csr_matrix((X.data, position[X.indices], X.indptr), (X.shape[0], words.size))
+    return words, renumbered
+
+
+@torch.no_grad()
+def predict_logits(model: MLP, X: sp.csr_matrix, chunk: int = 4096) -> torch.Tensor:
+    """Logits for every row, evaluated in chunks to bound memory; (rows, classes)."""
+    was_training = model.training
+    model.eval()
+    outputs = [model(to_csr_tensor(X[i : i + chunk])) for i in range(0, X.shape[0], chunk)]
+    model.train(was_training)
+    if not outputs:
+        return torch.empty(0, model.head.out_features)
+    return torch.cat(outputs)
+
+
+def accuracy(model: MLP, X: sp.csr_matrix, y: np.ndarray) -> float:
+    if X.shape[0] == 0:
+        return float("nan")
+    return float((predict_logits(model, X).argmax(1).numpy() == y).mean())
+
+
+def train(
+    config: TrainConfig,
+    X_train: sp.csr_matrix,
+    y_train: np.ndarray,
+    X_test: sp.csr_matrix,
+    y_test: np.ndarray,
+    classes: int,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    exact: bool = False,
+) -> Trained:
+    """Trains config's network; exact=True uses dense gradients and torch.optim.Adam (the oracle)."""
+    use_all_cores()
+    torch.set_flush_denormal(True)  # denormal squared gradients make every sqrt 10x slower
+    torch.manual_seed(config.seed)
+    shuffle = np.random.default_rng(config.seed)
+    model = MLP(X_train.shape[1], classes, config.hidden, config.layers, config.dropout)
+    if exact:
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        table = None
+    else:
+        table = RowAdam(model.first.weight.data, lr=config.lr)
+        model.first.weight.requires_grad_(False)  # RowAdam trains it, a batch's rows at a time
+        optimizer = torch.optim.Adam(
+            [p for p in model.parameters() if p.requires_grad], lr=config.lr
+        )
+    loss_fn = nn.CrossEntropyLoss()
+    targets = torch.from_numpy(np.asarray(y_train, dtype=np.int64))
+    n = X_train.shape[0]
+    result = Trained(model=model)
+    started = time.perf_counter()
+    in_callbacks = 0.0  # a UI redrawing charts must not count as training time
+    for epoch in range(1, config.epochs + 1):
+        if should_stop is not None and should_stop():
+            result.stopped = True
+            break
+        model.train()
+        order = shuffle.permutation(n)
+        X, y = X_train[order], targets[order]  # one O(nnz) row gather per epoch
+        total_loss = 0.0
+        for start in range(0, n, config.batch_size):
+            stop = min(start + config.batch_size, n)
+            optimizer.zero_grad()
+            if table is None:
+                batch = X[start:stop]
+                loss = loss_fn(model(to_csr_tensor(batch), x_t=to_csr_tensor(batch.T)), y[start:stop])
+                loss.backward()
+            else:
+                words, batch = renumber_words(X[start:stop])
+                rows = table.take_rows(torch.from_numpy(words)).requires_grad_()  # (words, H)
+                logits = model(to_csr_tensor(batch), rows, to_csr_tensor(batch.T))
+                loss = loss_fn(logits, y[start:stop])
+                loss.backward()
+                table.step_rows(rows.grad)
+            optimizer.step()
+            total_loss += loss.item() * (stop - start)
+        if table is not None:
+            table.flush()
+        record = EpochRecord(
+            epoch=epoch,
+            loss=total_loss / max(n, 1),
+            train_accuracy=accuracy(model, X_train, y_train),
+            test_accuracy=accuracy(model, X_test, y_test),
+            seconds=time.perf_counter() - started - in_callbacks,
+        )
+        result.history.append(record)
+        if on_epoch is not None:
+            callback_start = time.perf_counter()
+            on_epoch(record)
+            in_callbacks += time.perf_counter() - callback_start
+    result.train_seconds = time.perf_counter() - started - in_callbacks
+    model.eval()
+    return result
