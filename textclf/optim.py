@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import torch
+from torch.optim.adam import adam
 
 
 def _sqrt(v: torch.Tensor) -> torch.Tensor:
@@ -38,6 +39,7 @@ class RowAdam:
         self.v = torch.zeros_like(param)
         self.last = torch.zeros(param.shape[0], dtype=torch.int64)  # step each row is current at
         self.t = 0
+        self._step = torch.zeros(())  # the step count as torch's Adam wants it, a tensor
         # Skipped-step sums: window[n] is the sum over the n steps before `until`; a row stale for
         # more than `horizon` steps reads settled[since], the sum to where gamma^j underflows 1e-12.
         self.horizon = max(1, math.ceil(math.log(1e-12) / math.log(self.gamma)))
@@ -75,16 +77,18 @@ class RowAdam:
     def _skipped(self, w, m, v, since: torch.Tensor, until: int):
         """Moves rows w, in place, by the zero-gradient steps since+1..until; returns the factors
         (U, 1) by which those steps decay m and v."""
-        sums = torch.from_numpy(self._skipped_sums(since.numpy(), until)).to(w.dtype)
+        sums = torch.from_numpy(self._skipped_sums(since.numpy(), until)).clamp_(min=1e-30)
         skipped = (until - since).to(torch.float64)
-        # m0 / sqrt(v0), damped by eps as dense Adam damps the first skipped step (v barely moves
-        # over the skipped steps that count, so that damping holds for the rest of them)
+        # Each row moves by lr * sums * m0 / (sqrt(v0) + eps / scale): eps damps as dense Adam
+        # damps the first skipped step (v barely moves over the skipped steps that count).
+        # Written as m0 / (sqrt(v0) / sums + eps / (scale * sums)) to take two passes, not four.
         scale = torch.sqrt(self.beta2 / (1 - self.beta2 ** (since + 1).to(torch.float64)))
-        w.addcdiv_(
-            m * (sums * scale.to(w.dtype))[:, None],
-            _sqrt(v).mul_(scale.to(w.dtype)[:, None]).add_(self.eps),
-            value=-self.lr,
+        denominator = torch.addcmul(
+            (self.eps / (scale * sums)).to(w.dtype)[:, None],
+            _sqrt(v),
+            (1 / sums).to(w.dtype)[:, None],
         )
+        w.addcdiv_(m, denominator, value=-self.lr)
         decay1 = (self.beta1**skipped).to(w.dtype)[:, None]
         decay2 = (self.beta2**skipped).to(w.dtype)[:, None]
         return decay1, decay2
@@ -106,14 +110,14 @@ class RowAdam:
         """One Adam step for the rows of the last take_rows(), given their gradient (U, H)."""
         rows, w, m, v, decay1, decay2 = self._taken
         self._taken = None
+        m.mul_(decay1)  # the moments' decay over the skipped steps
+        v.mul_(decay2)
+        self._step.fill_(self.t)  # torch's Adam counts it up to t + 1 itself
+        # torch's own fused Adam kernel: one vectorised pass over w, grad, m and v
+        adam([w], [grad], [m], [v], [], [self._step], fused=True, amsgrad=False,
+             beta1=self.beta1, beta2=self.beta2, lr=self.lr, weight_decay=0.0, eps=self.eps,
+             maximize=False)
         self.t += 1
-        m.mul_(decay1 * self.beta1).add_(grad, alpha=1 - self.beta1)
-        v.mul_(decay2 * self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
-        bias1, bias2 = 1 - self.beta1**self.t, 1 - self.beta2**self.t
-        # torch's m / bias1 / (sqrt(v) / sqrt(bias2) + eps), with sqrt(bias2) moved out of the pass
-        w.addcdiv_(
-            m, _sqrt(v).add_(self.eps * math.sqrt(bias2)), value=-self.lr * math.sqrt(bias2) / bias1
-        )
         self.param.index_copy_(0, rows, w)
         self.m.index_copy_(0, rows, m)
         self.v.index_copy_(0, rows, v)

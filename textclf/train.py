@@ -93,7 +93,7 @@ def train(
         table = RowAdam(model.first.weight.data, lr=config.lr)
         model.first.weight.requires_grad_(False)  # RowAdam trains it, a batch's rows at a time
         optimizer = torch.optim.Adam(
-            [p for p in model.parameters() if p.requires_grad], lr=config.lr
+            [p for p in model.parameters() if p.requires_grad], lr=config.lr, fused=True
         )
     loss_fn = nn.CrossEntropyLoss()
     targets = torch.from_numpy(np.asarray(y_train, dtype=np.int64))
