@@ -2,9 +2,9 @@
 
 import streamlit as st
 
+import ui
 from textclf.config import TrainConfig, settings_problems
 from textclf.data import DataUnavailable
-import ui
 
 st.set_page_config(page_title="textclf · watch a network learn", page_icon="🧠", layout="wide")
 st.title("Watch a neural network learn to sort newsgroup posts")
@@ -13,8 +13,11 @@ st.caption(
     "Move a setting and it retrains; the defaults are the PyTorch tutorial's network."
 )
 
+ui.apply_link_once()
 settings = ui.settings_ui()
+ui.rerun_for_link_fallback()
 auto = st.sidebar.toggle("Retrain on every change", value=True, key="auto")
+ui.link_notice_ui()
 problems = settings_problems(settings)
 if problems:
     st.warning("These settings cannot train: " + "; ".join(problems))
@@ -34,5 +37,6 @@ if pressed or run is None or (auto and run.config != config):
 elif run.config != config:
     st.info("The settings changed since this network was trained: press Train to see their effect.")
 
+ui.share_ui(run)
 ui.results_ui(run, st.session_state.get("previous"))
 ui.prediction_ui(run)

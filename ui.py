@@ -3,7 +3,9 @@ streamlit_app.py that imports streamlit."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import re
 
 import pandas as pd
 import streamlit as st
@@ -11,20 +13,21 @@ import streamlit as st
 from textclf import charts
 from textclf.config import (
     FEATURE_KINDS,
+    LIST_SETTINGS,
     METADATA,
     NEWSGROUPS,
     TUTORIAL,
+    VOCABULARY_CHOICES,
     TrainConfig,
     config_fields,
     option_name,
 )
-from textclf.data import Corpus
+from textclf.data import Corpus, load_newsgroups
 from textclf.features import Features, fit_features
-from textclf.data import load_newsgroups
-from textclf.pipeline import Run, run as run_training
+from textclf.links import TEXT_PARAMETER, link_query, read_link
+from textclf.pipeline import Run
+from textclf.pipeline import run as run_training
 from textclf.predict import predict_text
-
-VOCABULARY_CAPS = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 0)
 
 
 @st.cache_data(max_entries=6, show_spinner="Loading and vectorising the posts…")
@@ -32,11 +35,65 @@ def load_data(
     categories: tuple[str, ...], remove: tuple[str, ...], features: str, max_features: int
 ) -> tuple[Corpus, Features]:
     corpus = load_newsgroups(categories, remove)
-    return corpus, fit_features(corpus, features, max_features)
+    vectorised = fit_features(corpus, features, max_features)
+    # Once vectorised, the training texts are dead weight in every cached copy (~25 MB for
+    # all 20 groups); the test texts stay for the "random test post" button.
+    return dataclasses.replace(corpus, train_texts=[]), vectorised
 
 
 def data_for(config: TrainConfig) -> tuple[Corpus, Features]:
     return load_data(config.categories, config.remove, config.features, config.max_features)
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown as itself: link values must never become markup, links or images."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
+
+
+def apply_link_once() -> None:
+    """Reads the link a session was opened with, on its first run. Widgets bound to the URL read
+    their own values; this adds the prediction text, the notice of what was ignored, and the
+    defaults for a list left unusable (the binding would keep one valid newsgroup of two)."""
+    fallback = st.session_state.pop("link_fallback", None)
+    if fallback:  # the rerun asked for below: widgets exist now, so their state can be set
+        for name in fallback:
+            st.session_state[_key(name)] = list(getattr(TUTORIAL, name))
+    if "link" in st.session_state:
+        return
+    params = {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+    reading = read_link(params)
+    st.session_state["link"] = reading
+    unusable = [n for n in LIST_SETTINGS if _key(n) in params and n not in reading.settings]
+    if unusable:
+        st.session_state["link_fallback"] = unusable
+    if reading.text is not None:
+        st.session_state["text"] = reading.text
+        del st.query_params[TEXT_PARAMETER]  # the box is unbound: a stale copy would mislead
+
+
+def rerun_for_link_fallback() -> None:
+    """Call after the settings widgets: reruns once when a link's list must fall back."""
+    if st.session_state.get("link_fallback"):
+        st.rerun()
+
+
+def link_notice_ui() -> None:
+    ignored = st.session_state["link"].ignored
+    if ignored:
+        st.warning(
+            "Some of this link's settings could not be used and keep their defaults: "
+            + "; ".join(escape_markdown(item) for item in ignored)
+            + "."
+        )
+
+
+def share_ui(run: Run) -> None:
+    """The link that reproduces this run (and the text in the prediction box)."""
+    base = (st.context.url or "http://localhost:8501/").split("?")[0]
+    query = link_query(run.config, st.session_state.get("text") or "")
+    with st.popover("Share this run", icon=":material/link:"):
+        st.caption("Anyone who opens this link trains the same network and sees the same accuracy.")
+        st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
 
 
 def _key(name: str) -> str:
@@ -68,7 +125,11 @@ def settings_ui() -> dict:
     bound = {"bind": "query-params"}
     settings = {
         "categories": bar.multiselect(
-            "Newsgroups", NEWSGROUPS, default=list(TUTORIAL.categories), key=_key("categories"), **bound
+            "Newsgroups",
+            NEWSGROUPS,
+            default=list(TUTORIAL.categories),
+            key=_key("categories"),
+            **bound,
         ),
         "remove": bar.pills(
             "Strip from posts",
@@ -76,29 +137,62 @@ def settings_ui() -> dict:
             selection_mode="multi",
             default=list(TUTORIAL.remove),
             key=_key("remove"),
-            help="Headers name the newsgroup's usual senders and hosts: stripping them gives honest scores.",
+            help="Headers name each group's usual senders and hosts: strip them for honest scores.",
             **bound,
         ),
         "features": bar.radio(
-            "Features", FEATURE_KINDS, index=FEATURE_KINDS.index(TUTORIAL.features),
-            horizontal=True, key=_key("features"),
-            help="counts: how often each word occurs (the tutorial); tfidf: counts weighted by rarity",
+            "Features",
+            FEATURE_KINDS,
+            index=FEATURE_KINDS.index(TUTORIAL.features),
+            horizontal=True,
+            key=_key("features"),
+            help="counts: how often each word occurs (the tutorial); tfidf: weighted by rarity",
             **bound,
         ),
         "max_features": bar.select_slider(
-            "Vocabulary size", VOCABULARY_CAPS, value=TUTORIAL.max_features,
+            "Vocabulary size",
+            VOCABULARY_CHOICES,
+            value=TUTORIAL.max_features,
             format_func=lambda cap: "all words" if cap == 0 else f"{cap:,}",
-            key=_key("max_features"), **bound,
+            key=_key("max_features"),
+            **bound,
         ),
-        "hidden": bar.slider("Hidden units per layer", *_range("hidden"), TUTORIAL.hidden, key=_key("hidden"), **bound),
-        "layers": bar.slider("Hidden layers", *_range("layers"), TUTORIAL.layers, key=_key("layers"), **bound),
-        "dropout": bar.slider("Dropout", 0.0, 0.9, TUTORIAL.dropout, 0.05, key=_key("dropout"), **bound),
+        "hidden": bar.slider(
+            "Hidden units per layer",
+            *_range("hidden"),
+            TUTORIAL.hidden,
+            key=_key("hidden"),
+            **bound,
+        ),
+        "layers": bar.slider(
+            "Hidden layers", *_range("layers"), TUTORIAL.layers, key=_key("layers"), **bound
+        ),
+        "dropout": bar.slider(
+            "Dropout", 0.0, 0.9, TUTORIAL.dropout, 0.05, key=_key("dropout"), **bound
+        ),
         "lr": bar.number_input(
-            "Learning rate (Adam)", *_range("lr"), TUTORIAL.lr, step=0.001, format="%g", key=_key("lr"), **bound
+            "Learning rate (Adam)",
+            *_range("lr"),
+            TUTORIAL.lr,
+            step=0.001,
+            format="%g",
+            key=_key("lr"),
+            **bound,
         ),
-        "batch_size": bar.number_input("Batch size", *_range("batch_size"), TUTORIAL.batch_size, step=10, key=_key("batch_size"), **bound),
-        "epochs": bar.slider("Epochs", *_range("epochs"), TUTORIAL.epochs, key=_key("epochs"), **bound),
-        "seed": bar.number_input("Seed", *_range("seed"), TUTORIAL.seed, step=1, key=_key("seed"), **bound),
+        "batch_size": bar.number_input(
+            "Batch size",
+            *_range("batch_size"),
+            TUTORIAL.batch_size,
+            step=10,
+            key=_key("batch_size"),
+            **bound,
+        ),
+        "epochs": bar.slider(
+            "Epochs", *_range("epochs"), TUTORIAL.epochs, key=_key("epochs"), **bound
+        ),
+        "seed": bar.number_input(
+            "Seed", *_range("seed"), TUTORIAL.seed, step=1, key=_key("seed"), **bound
+        ),
     }
     settings["categories"] = tuple(settings["categories"] or ())
     settings["remove"] = tuple(settings["remove"] or ())
@@ -130,7 +224,9 @@ def results_ui(run: Run, previous: Run | None) -> None:
     report = run.report
     delta = None
     if previous is not None:
-        delta = f"{(report.accuracy - previous.report.accuracy) * 100:+.2f} points since the last run"
+        delta = (
+            f"{(report.accuracy - previous.report.accuracy) * 100:+.2f} points since the last run"
+        )
     left, middle, right = st.columns(3)
     left.metric("Test accuracy", f"{report.accuracy:.2%}", delta=delta)
     middle.metric("Training loop", f"{run.train_seconds:.2f} s")
@@ -148,7 +244,8 @@ def results_ui(run: Run, previous: Run | None) -> None:
             st.markdown(f"**{scores.label}**")
             st.altair_chart(charts.one_vs_rest_chart(scores))
             st.caption(
-                f"precision {scores.precision:.3f} · recall {scores.recall:.3f} · F1 {scores.f1:.3f}"
+                f"precision {scores.precision:.3f} · recall {scores.recall:.3f} · "
+                f"F1 {scores.f1:.3f}"
             )
     table = pd.DataFrame(
         [
@@ -193,5 +290,9 @@ def prediction_ui(run: Run) -> None:
     if prediction.message:
         st.info(prediction.message)
     if prediction.probabilities is not None:
+        label, probability = prediction.ranked()[0]
+        st.markdown(f"Most likely: **{label}** ({probability:.1%})")
         st.altair_chart(charts.probability_chart(prediction.ranked()), width="stretch")
-        st.caption(f"{prediction.known_words} of {prediction.total_words} words are in the vocabulary.")
+        st.caption(
+            f"{prediction.known_words} of {prediction.total_words} words are in the vocabulary."
+        )

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from textclf.config import TUTORIAL
-from textclf.features import fit_features
 from textclf.data import load_newsgroups
+from textclf.features import fit_features
 from textclf.pipeline import run
 
 ROOT = Path(__file__).resolve().parent.parent

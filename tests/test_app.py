@@ -72,7 +72,9 @@ def test_tutorial_button_restores_the_defaults(app):
 
 def test_baseball_sentence_ranks_baseball_first(app):
     charts_before = len(app.get("vega_lite_chart"))
-    app.text_area(key="text").input("The pitcher threw a fastball and the batter hit a home run").run()
+    app.text_area(key="text").input(
+        "The pitcher threw a fastball and the batter hit a home run"
+    ).run()
     assert not app.exception
     assert len(app.get("vega_lite_chart")) == charts_before + 1  # the probability bars
     bars = chart_data(app.get("vega_lite_chart")[-1])
@@ -92,3 +94,61 @@ def test_bad_settings_show_a_warning_not_a_traceback(app):
     app.multiselect(key="categories").set_value(["sci.space"]).run()
     assert not app.exception
     assert any("at least two" in w.value for w in app.warning)
+
+
+def open_link(query: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params = query
+    return at.run()
+
+
+def test_a_link_sets_the_widgets_and_trains_that_network():
+    at = open_link(
+        {"hidden": "40", "epochs": "4", "categories": ["sci.space", "rec.autos"], "seed": "3"}
+    )
+    assert not at.exception
+    config = at.session_state["run"].config
+    assert (config.hidden, config.epochs, config.seed) == (40, 4, 3)
+    assert config.categories == ("rec.autos", "sci.space")
+    assert at.slider(key="hidden").value == 40
+    assert not at.warning
+
+
+def test_a_link_with_bad_values_says_so_and_still_trains():
+    at = open_link(
+        {
+            "hidden": "<script>alert(1)</script>",
+            "epochs": "999",
+            "categories": ["sci.space"],
+            "lr": "x" * 10_000,
+            "layers": "1",
+        }
+    )
+    assert not at.exception
+    notice = " ".join(w.value for w in at.warning)
+    for name in ("hidden", "epochs", "categories", "lr"):
+        assert name in notice
+    assert "<script>" not in notice
+    config = at.session_state["run"].config
+    assert config.layers == 1 and config.hidden == 100 and config.epochs == 10
+    assert config.categories == ("comp.graphics", "rec.sport.baseball", "sci.space")
+
+
+def test_a_link_carries_the_prediction_text():
+    at = open_link({"text": "The shuttle reached orbit around the moon", "epochs": "3"})
+    assert at.text_area(key="text").value == "The shuttle reached orbit around the moon"
+    bars = chart_data(at.get("vega_lite_chart")[-1])
+    assert bars.sort_values("probability").iloc[-1]["category"] == "sci.space"
+
+
+def test_share_link_reproduces_the_run(app):
+    app.slider(key="hidden").set_value(30).run()
+    app.text_area(key="text").input("a curveball in the ninth").run()
+    code = next(c.value for c in app.code if "?" in c.value)
+    query = code.split("?", 1)[1]
+    from urllib.parse import parse_qs
+
+    again = open_link(parse_qs(query))
+    assert again.session_state["run"].config == app.session_state["run"].config
+    assert again.session_state["run"].report.accuracy == app.session_state["run"].report.accuracy
+    assert again.text_area(key="text").value == "a curveball in the ninth"

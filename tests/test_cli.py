@@ -41,7 +41,9 @@ def test_train_json_prints_one_object_with_the_scores(tmp_path):
 
 
 def test_train_prints_epochs_and_a_summary():
-    result = textclf("train", "--epochs", "2", "--categories", "sci.space,rec.autos", "--remove", "headers")
+    result = textclf(
+        "train", "--epochs", "2", "--categories", "sci.space,rec.autos", "--remove", "headers"
+    )
     assert result.returncode == 0, result.stderr
     assert "epoch   1/2" in result.stdout and "epoch   2/2" in result.stdout
     assert "test accuracy" in result.stdout and "rec.autos" in result.stdout

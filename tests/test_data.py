@@ -21,7 +21,10 @@ def test_all_twenty_groups_load():
 
 
 def test_stripping_removes_headers(corpus):
-    stripped = load_newsgroups(("sci.space", "comp.graphics"), remove=("headers", "footers", "quotes"))
+    stripped = load_newsgroups(
+        ("sci.space", "comp.graphics"), remove=("headers", "footers", "quotes")
+    )
+
     def with_subject_line(texts):
         return sum(bool(re.search(r"^Subject:", text, re.M)) for text in texts) / len(texts)
 

@@ -23,7 +23,9 @@ def test_row_adam_equals_dense_adam_when_rows_skip_steps():
         rows_adam.take_rows(rows)
         rows_adam.step_rows(grad)
         # a row read mid-training is current, too
-        torch.testing.assert_close(rows_adam.take_rows(rows), dense.detach()[rows], rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(
+            rows_adam.take_rows(rows), dense.detach()[rows], rtol=1e-4, atol=1e-5
+        )
         rows_adam._taken = None
     rows_adam.flush()
     torch.testing.assert_close(table, dense.detach(), rtol=1e-4, atol=1e-5)
@@ -39,7 +41,9 @@ def test_fast_training_tracks_exact_dense_adam_on_real_posts(corpus, features):
     args = (features.X_train, corpus.train_labels, features.X_test, corpus.test_labels, 3)
     fast = train(config, *args)
     exact = train(config, *args, exact=True)
-    for (name, p), (_, q) in zip(fast.model.named_parameters(), exact.model.named_parameters()):
+    for (name, p), (_, q) in zip(
+        fast.model.named_parameters(), exact.model.named_parameters(), strict=True
+    ):
         close = torch.isclose(p, q, atol=1e-3, rtol=0).float().mean().item()
         assert close > 0.99, (name, close)
     X_test = features.X_test

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from textclf.persist import ModelFileError, classifier_from_bytes, classifier_to_bytes, load_classifier, save_classifier
+from textclf.persist import (
+    ModelFileError,
+    classifier_from_bytes,
+    classifier_to_bytes,
+    load_classifier,
+    save_classifier,
+)
 
 
 def test_saved_model_gives_the_same_probabilities(tutorial_run, corpus, tmp_path):
@@ -14,7 +20,9 @@ def test_saved_model_gives_the_same_probabilities(tutorial_run, corpus, tmp_path
     loaded = load_classifier(path)
     assert loaded.labels == tutorial_run.classifier.labels and loaded.config == tutorial_run.config
     texts = corpus.test_texts[:50]
-    assert np.allclose(loaded.probabilities(texts), tutorial_run.classifier.probabilities(texts), atol=1e-6)
+    assert np.allclose(
+        loaded.probabilities(texts), tutorial_run.classifier.probabilities(texts), atol=1e-6
+    )
 
 
 def test_tfidf_model_round_trips(corpus, tmp_path):
@@ -24,7 +32,9 @@ def test_tfidf_model_round_trips(corpus, tmp_path):
     result = run(replace(TUTORIAL, features="tfidf", epochs=1), corpus)
     loaded = classifier_from_bytes(classifier_to_bytes(result.classifier))
     texts = corpus.test_texts[:20]
-    assert np.allclose(loaded.probabilities(texts), result.classifier.probabilities(texts), atol=1e-6)
+    assert np.allclose(
+        loaded.probabilities(texts), result.classifier.probabilities(texts), atol=1e-6
+    )
 
 
 def test_truncated_file_is_refused_clearly(tutorial_run):

@@ -3,7 +3,8 @@ from textclf.predict import predict_text
 
 def test_baseball_sentence_ranks_baseball_first(tutorial_run):
     prediction = predict_text(
-        tutorial_run.classifier, "The pitcher struck out three batters and then gave up two home runs."
+        tutorial_run.classifier,
+        "The pitcher struck out three batters and then gave up two home runs.",
     )
     assert prediction.ranked()[0][0] == "rec.sport.baseball"
     assert abs(sum(prediction.probabilities.values()) - 1) < 1e-5
@@ -11,7 +12,9 @@ def test_baseball_sentence_ranks_baseball_first(tutorial_run):
 
 
 def test_space_sentence_ranks_space_first(tutorial_run):
-    prediction = predict_text(tutorial_run.classifier, "NASA launched the shuttle into orbit around the moon")
+    prediction = predict_text(
+        tutorial_run.classifier, "NASA launched the shuttle into orbit around the moon"
+    )
     assert prediction.ranked()[0][0] == "sci.space"
 
 

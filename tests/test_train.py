@@ -29,7 +29,7 @@ def test_on_epoch_gets_one_record_per_epoch(tutorial_run):
     assert [r.epoch for r in history] == list(range(1, 11))
     assert history[-1].loss < history[0].loss
     assert all(0 <= r.train_accuracy <= 1 and 0 <= r.test_accuracy <= 1 for r in history)
-    assert all(a.seconds < b.seconds for a, b in zip(history, history[1:]))
+    assert all(a.seconds < b.seconds for a, b in zip(history, history[1:], strict=False))
     assert tutorial_run.train_seconds >= history[-1].seconds
 
 
@@ -52,6 +52,8 @@ def test_layers_dropout_and_tfidf_train(corpus):
     from textclf.features import fit_features
 
     tfidf = fit_features(corpus, "tfidf", max_features=8000)
-    config = replace(TUTORIAL, features="tfidf", max_features=8000, layers=3, hidden=64, dropout=0.3, epochs=3)
+    config = replace(
+        TUTORIAL, features="tfidf", max_features=8000, layers=3, hidden=64, dropout=0.3, epochs=3
+    )
     result = run(config, corpus, tfidf)
     assert result.report.accuracy > 0.9

@@ -14,7 +14,12 @@ def history_chart(history: list[EpochRecord], epochs: int | None = None) -> alt.
     frame = pd.DataFrame([record.__dict__ for record in history])
     if frame.empty:
         frame = pd.DataFrame(columns=["epoch", "loss", "train_accuracy", "test_accuracy"])
-    x = alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[1, max(epochs or 1, 2)]))
+    x = alt.X(
+        "epoch:Q",
+        title="epoch",
+        scale=alt.Scale(domain=[1, max(epochs or 1, 2)]),
+        axis=alt.Axis(tickMinStep=1, format="d"),
+    )
     loss = (
         alt.Chart(frame, title="training loss")
         .mark_line(point=True, color="#e45756")
@@ -30,7 +35,7 @@ def history_chart(history: list[EpochRecord], epochs: int | None = None) -> alt.
         .mark_line(point=True)
         .encode(
             x=x,
-            y=alt.Y("value:Q", title="accuracy", scale=alt.Scale(zero=False)),
+            y=alt.Y("value:Q", title="accuracy", scale=alt.Scale(zero=False, domainMax=1)),
             color=alt.Color("set:N", sort=["train", "test"], legend=alt.Legend(orient="bottom")),
             tooltip=["epoch", "set", alt.Tooltip("value:Q", format=".4f")],
         )
@@ -71,7 +76,12 @@ def one_vs_rest_chart(scores: ClassScores) -> alt.LayerChart:
             {"truth": "is", "prediction": "is", "posts": scores.true_positives, "cell": "TP"},
             {"truth": "is", "prediction": "is not", "posts": scores.false_negatives, "cell": "FN"},
             {"truth": "is not", "prediction": "is", "posts": scores.false_positives, "cell": "FP"},
-            {"truth": "is not", "prediction": "is not", "posts": scores.true_negatives, "cell": "TN"},
+            {
+                "truth": "is not",
+                "prediction": "is not",
+                "posts": scores.true_negatives,
+                "cell": "TN",
+            },
         ]
     )
     frame["text"] = frame["cell"] + " " + frame["posts"].astype(str)
@@ -94,8 +104,6 @@ def probability_chart(ranked: list[tuple[str, float]]) -> alt.LayerChart:
         y=alt.Y("category:N", sort="-x", title=None),
         x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
     )
-    bars = base.mark_bar().encode(
-        tooltip=["category", alt.Tooltip("probability:Q", format=".4f")]
-    )
+    bars = base.mark_bar().encode(tooltip=["category", alt.Tooltip("probability:Q", format=".4f")])
     labels = base.mark_text(align="left", dx=3).encode(text=alt.Text("probability:Q", format=".1%"))
     return (bars + labels).properties(height=max(80, 28 * len(frame)))

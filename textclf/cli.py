@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a network on 20 Newsgroups and score it")
     helps = {
-        "categories": f"comma-separated newsgroups (default: the tutorial's three; any of {', '.join(NEWSGROUPS)})",
+        "categories": "comma-separated newsgroups (default: the tutorial's three; any of "
+        + ", ".join(NEWSGROUPS)
+        + ")",
         "remove": "comma-separated parts to strip from posts: headers,footers,quotes",
         "features": f"one of {', '.join(FEATURE_KINDS)}",
     }
@@ -98,7 +100,10 @@ def _train(args: argparse.Namespace) -> int:
         try:
             save_classifier(result.classifier, args.save)
         except OSError as error:
-            print(f"python -m textclf train: cannot write {args.save}: {error.strerror}", file=sys.stderr)
+            print(
+                f"python -m textclf train: cannot write {args.save}: {error.strerror}",
+                file=sys.stderr,
+            )
             return 1
     if args.json:
         print(json.dumps(result.summary()))
@@ -108,7 +113,9 @@ def _train(args: argparse.Namespace) -> int:
     width = max(len(label) for label in report.labels)
     print(f"{'':<{width}}  precision  recall     f1  support")
     for s in report.per_class:
-        print(f"{s.label:<{width}}  {s.precision:9.3f}  {s.recall:6.3f}  {s.f1:5.3f}  {s.support:7d}")
+        print(
+            f"{s.label:<{width}}  {s.precision:9.3f}  {s.recall:6.3f}  {s.f1:5.3f}  {s.support:7d}"
+        )
     if args.save:
         print(f"model saved to {args.save}")
     return 0

@@ -31,6 +31,8 @@ NEWSGROUPS = (
 TUTORIAL_CATEGORIES = ("comp.graphics", "rec.sport.baseball", "sci.space")
 METADATA = ("headers", "footers", "quotes")
 FEATURE_KINDS = ("counts", "tfidf")
+LIST_SETTINGS = ("categories", "remove")
+VOCABULARY_CHOICES = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 0)  # the app's slider
 
 
 def _bounded(default, low, high, help_text):
@@ -63,8 +65,6 @@ class TrainConfig:
         object.__setattr__(self, "remove", tuple(r for r in METADATA if r in self.remove))
 
 
-
-
 def config_fields() -> dict[str, dataclasses.Field]:
     return {f.name: f for f in dataclasses.fields(TrainConfig)}
 
@@ -75,7 +75,7 @@ def option_name(field_name: str) -> str:
 
 
 def settings_problems(settings: dict) -> list[str]:
-    """Every reason these TrainConfig fields cannot train, as short sentences a person can act on."""
+    """Every reason these TrainConfig fields cannot train, as sentences a person can act on."""
     defaults = {name: f.default for name, f in config_fields().items()}
     config = SimpleNamespace(**{**defaults, **settings})
     problems = []
@@ -102,7 +102,8 @@ def settings_problems(settings: dict) -> list[str]:
             problems.append(f"{option_name(f.name)}: {value!r} is not a number")
         elif not f.metadata["min"] <= value <= f.metadata["max"]:
             problems.append(
-                f"{option_name(f.name)}: {value} is outside {f.metadata['min']} to {f.metadata['max']}"
+                f"{option_name(f.name)}: {value} is outside "
+                f"{f.metadata['min']} to {f.metadata['max']}"
             )
     return problems
 

@@ -60,7 +60,9 @@ def evaluate(y_true: np.ndarray, y_pred: np.ndarray, labels: tuple[str, ...]) ->
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=ids, zero_division=0
     )
-    one_vs_rest = multilabel_confusion_matrix(y_true, y_pred, labels=ids)  # (C, 2, 2): [[TN, FP], [FN, TP]]
+    one_vs_rest = multilabel_confusion_matrix(
+        y_true, y_pred, labels=ids
+    )  # (C, 2, 2): [[TN, FP], [FN, TP]]
     per_class = tuple(
         ClassScores(
             label=label,

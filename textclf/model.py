@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import math
 import warnings
+
 import numpy as np
 import scipy.sparse as sp
 import torch
 from torch import nn
 
-
 # CSR matmul is all we use of torch's beta sparse support, and tests check it against nn.Linear.
-warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta", category=UserWarning)
+warnings.filterwarnings(
+    "ignore", message="Sparse CSR tensor support is in beta", category=UserWarning
+)
 
 
 def to_csr_tensor(X: sp.csr_matrix) -> torch.Tensor:

@@ -25,8 +25,8 @@ class RowAdam:
     a skipped step s moves the row by lr * m0 / sqrt(v0) * gamma^(s - since) * bc(s), where
     gamma = beta1 / sqrt(beta2) and bc(s) = sqrt(1 - beta2^s) / (1 - beta1^s). The one departure
     from dense Adam: eps damps all skipped steps as it damps the first one (it matters only for
-    gradients near 1e-8). Call take_rows() with a batch's words, run the forward pass on the rows it returns,
-    then step_rows() with their gradient.
+    gradients near 1e-8). Call take_rows() with a batch's words, run the forward pass on the rows
+    it returns, then step_rows() with their gradient.
     """
 
     def __init__(self, param: torch.Tensor, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
@@ -114,9 +114,22 @@ class RowAdam:
         v.mul_(decay2)
         self._step.fill_(self.t)  # torch's Adam counts it up to t + 1 itself
         # torch's own fused Adam kernel: one vectorised pass over w, grad, m and v
-        adam([w], [grad], [m], [v], [], [self._step], fused=True, amsgrad=False,
-             beta1=self.beta1, beta2=self.beta2, lr=self.lr, weight_decay=0.0, eps=self.eps,
-             maximize=False)
+        adam(
+            [w],
+            [grad],
+            [m],
+            [v],
+            [],
+            [self._step],
+            fused=True,
+            amsgrad=False,
+            beta1=self.beta1,
+            beta2=self.beta2,
+            lr=self.lr,
+            weight_decay=0.0,
+            eps=self.eps,
+            maximize=False,
+        )
         self.t += 1
         self.param.index_copy_(0, rows, w)
         self.m.index_copy_(0, rows, m)
@@ -124,9 +137,13 @@ class RowAdam:
         self.last.index_fill_(0, rows, self.t)
 
     @torch.no_grad()
-    def flush(self) -> None:
-        """Brings every row up to the current step, as dense Adam would have it."""
-        decay1, decay2 = self._skipped(self.param, self.m, self.v, self.last, self.t)
-        self.m.mul_(decay1)
-        self.v.mul_(decay2)
+    def flush(self, block: int = 8192) -> None:
+        """Brings every row up to the current step, as dense Adam would have it; a block of rows
+        at a time, so its temporaries stay small beside a (V, H) table."""
+        for start in range(0, self.param.shape[0], block):
+            rows = slice(start, start + block)
+            w, m, v = self.param[rows], self.m[rows], self.v[rows]  # views: updated in place
+            decay1, decay2 = self._skipped(w, m, v, self.last[rows], self.t)
+            m.mul_(decay1)
+            v.mul_(decay2)
         self.last.fill_(self.t)

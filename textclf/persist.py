@@ -57,7 +57,9 @@ def classifier_from_bytes(data: bytes) -> Classifier:
         meta = json.loads(payload["meta"])
         if meta.get("format") != FORMAT:
             raise ModelFileError(f"not a {FORMAT} file")
-        config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()})
+        config = TrainConfig(
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()}
+        )
         labels = tuple(meta["labels"])
         vocabulary = {word: i for i, word in enumerate(meta["vocabulary"])}
         vectorizer = make_vectorizer(config.features)
@@ -70,8 +72,18 @@ def classifier_from_bytes(data: bytes) -> Classifier:
         model.eval()
     except ModelFileError:
         raise
-    except (pickle.UnpicklingError, RuntimeError, EOFError, KeyError, TypeError, ValueError,
-            AttributeError, zipfile.BadZipFile, json.JSONDecodeError, OSError) as error:
+    except (
+        pickle.UnpicklingError,
+        RuntimeError,
+        EOFError,
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        zipfile.BadZipFile,
+        json.JSONDecodeError,
+        OSError,
+    ) as error:
         raise ModelFileError(
             f"not an intact textclf model file ({type(error).__name__}: {str(error)[:200]})"
         ) from error

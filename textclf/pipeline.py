@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -34,7 +34,9 @@ class Run:
             "stopped_early": self.stopped,
             "vocabulary_size": len(self.classifier.vectorizer.vocabulary_),
             "history": [record.__dict__ for record in self.history],
-            "config": {k: list(v) if isinstance(v, tuple) else v for k, v in self.config.__dict__.items()},
+            "config": {
+                k: list(v) if isinstance(v, tuple) else v for k, v in self.config.__dict__.items()
+            },
         }
 
 
@@ -50,7 +52,7 @@ def run(
     on_epoch: Callable[[EpochRecord], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> Run:
-    """Trains config's network on the corpus (loaded when not given) and scores it on the test posts."""
+    """Trains config's network on the corpus (loaded if not given); scores it on the test posts."""
     if corpus is None or features is None:
         corpus, features = load_and_vectorise(config)
     trained = train(

@@ -61,7 +61,9 @@ def predict_text(classifier: Classifier, text: str) -> TextPrediction:
     elif known == 0:
         message = "None of these words were in the training posts: the answer is only a prior."
     return TextPrediction(
-        probabilities={label: float(p) for label, p in zip(classifier.labels, probabilities)},
+        probabilities={
+            label: float(p) for label, p in zip(classifier.labels, probabilities, strict=True)
+        },
         known_words=known,
         total_words=len(tokens),
         message=message,

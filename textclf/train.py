@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,10 +35,22 @@ class Trained:
     stopped: bool = False  # True when should_stop ended training early
 
 
-def use_all_cores() -> int:
-    """Torch threads = the cores this process may run on (a container's share, not the host's)."""
+def available_cores() -> int:
+    """The cores this process may use: its CPU affinity, capped by a container's CPU quota (a
+    hosted demo's container often sees every core of the host but may use only one or two)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    torch.set_num_threads(max(1, cores or 1))
+    try:
+        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 quota: the affinity is the limit
+    return max(1, cores or 1)
+
+
+def use_all_cores() -> int:
+    """Torch threads = available_cores(): more threads than cores only contend."""
+    torch.set_num_threads(available_cores())
     return torch.get_num_threads()
 
 
@@ -80,7 +93,7 @@ def train(
     should_stop: Callable[[], bool] | None = None,
     exact: bool = False,
 ) -> Trained:
-    """Trains config's network; exact=True uses dense gradients and torch.optim.Adam (the oracle)."""
+    """Trains config's network; exact=True: dense gradients and torch.optim.Adam (the oracle)."""
     use_all_cores()
     torch.set_flush_denormal(True)  # denormal squared gradients make every sqrt 10x slower
     torch.manual_seed(config.seed)
@@ -114,7 +127,9 @@ def train(
             optimizer.zero_grad()
             if table is None:
                 batch = X[start:stop]
-                loss = loss_fn(model(to_csr_tensor(batch), x_t=to_csr_tensor(batch.T)), y[start:stop])
+                loss = loss_fn(
+                    model(to_csr_tensor(batch), x_t=to_csr_tensor(batch.T)), y[start:stop]
+                )
                 loss.backward()
             else:
                 words, batch = renumber_words(X[start:stop])

@@ -1,0 +1,191 @@
+"""What a person sees: Debian's Chromium, driven by Playwright, against `streamlit run`.
+
+Screenshots of each state land in test-artifacts/ (ignored by git).
+"""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.conftest import ROOT
+from textclf.config import TUTORIAL, replace
+from textclf.pipeline import run
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """`streamlit run streamlit_app.py` on a free localhost port, stopped after the module."""
+    port = _free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "streamlit.log", "wb")  # noqa: SIM115 - closed after the server stops
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url + "_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            log.close()
+            output = (ARTIFACTS / "streamlit.log").read_text(errors="replace")
+            pytest.fail(f"streamlit did not start: {output[-2000:]}")
+        time.sleep(0.3)
+    yield url
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.dialogs = dialogs
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
+    context.close()
+
+
+def accuracy_metric(page):
+    return (
+        page.get_by_test_id("stMetric")
+        .filter(has_text="Test accuracy")
+        .get_by_test_id("stMetricValue")
+    )
+
+
+def wait_for_results(page, timeout=90_000):
+    expect(accuracy_metric(page)).to_have_text(re.compile(r"^\d+\.\d\d%$"), timeout=timeout)
+
+
+def ask(page, text):
+    box = page.get_by_label("Text to classify")
+    box.fill(text)
+    box.press("Control+Enter")
+
+
+def test_default_page_trains_and_shows_everything(server, page):
+    page.goto(server)
+    wait_for_results(page)
+    shown = float(accuracy_metric(page).inner_text().rstrip("%")) / 100
+    assert shown > 0.94
+    expect(page.get_by_text("Where it goes wrong")).to_be_visible()
+    # loss/accuracy chart, the confusion matrix and one 2 x 2 matrix per category
+    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(5, timeout=30_000)
+    ask(page, "The pitcher threw a fastball and the batter hit a home run")
+    expect(page.get_by_text("Most likely: rec.sport.baseball")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(6)
+
+
+def test_a_changed_setting_retrains_and_typing_updates(server, page):
+    page.goto(server)
+    wait_for_results(page)
+    page.get_by_role("slider", name="Hidden layers").press("ArrowRight")  # 2 -> 3 layers
+    expect(page.get_by_text("since the last run")).to_be_visible(timeout=90_000)
+    assert "layers=3" in page.url
+    ask(page, "NASA launched the shuttle into orbit")
+    expect(page.get_by_text("Most likely: sci.space")).to_be_visible(timeout=30_000)
+    ask(page, "Render the polygons with a faster ray tracing graphics algorithm")
+    expect(page.get_by_text("Most likely: comp.graphics")).to_be_visible(timeout=30_000)
+
+
+def test_a_shared_link_reproduces_the_run(server, page, corpus, features):
+    expected = run(replace(TUTORIAL, hidden=40, epochs=4, seed=3), corpus, features).report.accuracy
+    started = time.monotonic()
+    page.goto(server + "?hidden=40&epochs=4&seed=3&text=a+curveball+in+the+ninth+inning")
+    wait_for_results(page)
+    seconds = time.monotonic() - started
+    assert accuracy_metric(page).inner_text() == f"{expected:.2%}"
+    expect(page.get_by_label("Text to classify")).to_have_value("a curveball in the ninth inning")
+    expect(page.get_by_text("Most likely: rec.sport.baseball")).to_be_visible(timeout=30_000)
+    print(f"\nshared link to results: {seconds:.2f} s")
+    page.get_by_role("button", name="Share this run").click()
+    link = page.get_by_test_id("stCode").filter(has_text="?").first.inner_text()
+    assert "hidden=40" in link and "epochs=4" in link and "seed=3" in link
+
+
+def test_a_bad_link_shows_a_notice_and_still_works(server, page):
+    junk = "x" * 10_000
+    page.goto(
+        server
+        + "?hidden=%3Cscript%3Ealert(1)%3C/script%3E&epochs=999&categories=sci.space"
+        + "&lr=%3Cimg%20src=x%20onerror=alert(2)%3E&seed="
+        + junk
+        + "&layers=1"
+    )
+    wait_for_results(page)
+    notice = page.get_by_test_id("stAlert").filter(has_text="could not be used")
+    expect(notice).to_be_visible()
+    for name in ("hidden", "epochs", "categories", "lr", "seed"):
+        expect(notice).to_contain_text(name)
+    assert page.dialogs == []  # no script from the link ran
+    assert page.locator("img[src='x']").count() == 0
+    expect(page.get_by_text("Where it goes wrong")).to_be_visible()

@@ -1,0 +1,73 @@
+from urllib.parse import parse_qs
+
+from textclf.config import TUTORIAL, replace
+from textclf.links import MAX_LINK_TEXT, config_from_link, link_query, read_link
+
+
+def test_a_link_round_trips_every_setting():
+    config = replace(
+        TUTORIAL,
+        categories=("rec.autos", "sci.med", "talk.politics.guns"),
+        remove=("headers", "quotes"),
+        features="tfidf",
+        max_features=20_000,
+        hidden=500,
+        layers=1,
+        dropout=0.25,
+        lr=0.003,
+        batch_size=64,
+        epochs=7,
+        seed=42,
+    )
+    params = parse_qs(link_query(config, "the pitcher threw"), keep_blank_values=True)
+    reading = read_link(params)
+    assert reading.ignored == []
+    assert replace(TUTORIAL, **reading.settings) == config
+    assert reading.text == "the pitcher threw"
+
+
+def test_the_tutorial_link_is_empty():
+    assert link_query(TUTORIAL) == ""
+
+
+def test_names_are_the_command_line_options():
+    query = link_query(replace(TUTORIAL, max_features=5000, batch_size=32))
+    assert query == "max-features=5000&batch-size=32"
+
+
+def test_bad_values_are_ignored_and_named():
+    reading = read_link(
+        {
+            "hidden": ["lots"],
+            "epochs": ["999"],
+            "lr": ["nan"],
+            "categories": ["sci.space"],
+            "max-features": ["1234"],
+            "seed": ["<script>alert(1)</script>"],
+            "features": ["bert"],
+            "utm_source": ["mail"],
+            "layers": ["3"],
+        }
+    )
+    assert reading.settings == {"layers": 3}
+    text = " | ".join(reading.ignored)
+    for name in ("hidden", "epochs", "lr", "categories", "max-features", "seed", "features"):
+        assert name in text
+    assert "1 unknown parameter" in text
+    assert "<script>" not in text  # values are never echoed back as they came
+
+
+def test_junk_never_raises():
+    junk = "x" * 10_000
+    reading = read_link(
+        {"hidden": [junk], junk: [junk], "categories": [junk, "sci.space"], "text": [junk]}
+    )
+    assert "hidden" not in reading.settings and "categories" not in reading.settings
+    assert len(reading.text) == MAX_LINK_TEXT
+    assert config_from_link({"hidden": [junk], "layers": ["1"]}).layers == 1
+
+
+def test_unknown_newsgroups_are_left_out_of_a_list():
+    reading = read_link({"categories": ["sci.space", "sci.fiction", "rec.autos"]})
+    assert reading.settings["categories"] == ("sci.space", "rec.autos")
+    assert any("1 unknown value" in item for item in reading.ignored)

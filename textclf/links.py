@@ -1,0 +1,130 @@
+"""Shareable links: a run's settings as URL query parameters, and a link's parameters read back.
+
+The names are the command line's option names. Reading never raises: a value that cannot be used
+is reported (by name, with a reason) and its setting keeps the default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from textclf.config import (
+    LIST_SETTINGS,
+    METADATA,
+    NEWSGROUPS,
+    TUTORIAL,
+    VOCABULARY_CHOICES,
+    TrainConfig,
+    config_fields,
+    option_name,
+    parse_setting,
+    settings_problems,
+)
+
+TEXT_PARAMETER = "text"
+MAX_LINK_TEXT = 1000  # characters of the prediction box a link carries
+MAX_VALUE_CHARS = 200  # longer values are junk, not settings
+
+
+@dataclass
+class LinkReading:
+    settings: dict = field(default_factory=dict)  # field name -> value, only the usable ones
+    ignored: list[str] = field(default_factory=list)  # "name: reason", for the visible notice
+    text: str | None = None
+
+
+def _field_names() -> dict[str, str]:
+    return {option_name(name): name for name in config_fields()}
+
+
+def read_link(params: dict[str, list[str]]) -> LinkReading:
+    """Settings from a link's query parameters (each a list of values, as repeated in the URL)."""
+    reading = LinkReading()
+    names = _field_names()
+    unknown = 0
+    for key, values in params.items():
+        values = [v for v in values if isinstance(v, str)]
+        if key == TEXT_PARAMETER:
+            text = values[-1] if values else ""
+            if len(text) > MAX_LINK_TEXT:
+                reading.ignored.append(f"text: longer than {MAX_LINK_TEXT} characters, cut there")
+            reading.text = text[:MAX_LINK_TEXT]
+            continue
+        if key not in names:
+            unknown += 1
+            continue
+        name = names[key]
+        if any(len(v) > MAX_VALUE_CHARS for v in values):
+            reading.ignored.append(f"{key}: too long")
+            continue
+        try:
+            value = _parse(name, values)
+        except ValueError as error:
+            reading.ignored.append(f"{key}: {error}")
+            continue
+        if name in LIST_SETTINGS:
+            value = _keep_known(key, name, value, reading)
+        problems = settings_problems({name: value})
+        if name == "max_features" and value not in VOCABULARY_CHOICES:
+            problems.append(f"{key}: not one of the offered sizes")
+        if problems:
+            reading.ignored.append("; ".join(problems))
+            continue
+        reading.settings[name] = value
+    if unknown:
+        reading.ignored.append(f"{unknown} unknown parameter{'s' if unknown > 1 else ''}")
+    return reading
+
+
+def _keep_known(key: str, name: str, items: tuple, reading: LinkReading) -> tuple:
+    """The known items of a list setting, as the app's bound widget keeps them; the rest noted."""
+    allowed = NEWSGROUPS if name == "categories" else METADATA
+    known = tuple(item for item in items if item in allowed)
+    if len(known) < len(items):
+        dropped = len(items) - len(known)
+        reading.ignored.append(
+            f"{key}: {dropped} unknown value{'s' if dropped > 1 else ''} left out"
+        )
+    return known
+
+
+def _parse(name: str, values: list[str]):
+    if name in LIST_SETTINGS:
+        parts = [part for value in values for part in value.split(",") if part.strip()]
+        return tuple(dict.fromkeys(part.strip() for part in parts))  # repeated or comma-separated
+    if len(values) != 1:
+        raise ValueError("given more than once")
+    try:
+        return parse_setting(name, values[0])
+    except ValueError:
+        kind = type(config_fields()[name].default)
+        raise ValueError(
+            "not a whole number"
+            if kind is int
+            else "not a number"
+            if kind is float
+            else "not valid"
+        ) from None
+
+
+def link_query(config: TrainConfig, text: str = "") -> str:
+    """The query string (without '?') of a link that reproduces config's run; defaults left out."""
+    pairs = []
+    for name in config_fields():
+        value = getattr(config, name)
+        if value == getattr(TUTORIAL, name):
+            continue
+        if name in LIST_SETTINGS:
+            pairs += [(option_name(name), item) for item in value] or [(option_name(name), "")]
+        else:
+            pairs.append((option_name(name), str(value)))
+    if text.strip():
+        pairs.append((TEXT_PARAMETER, text[:MAX_LINK_TEXT]))
+    return urlencode(pairs)
+
+
+def config_from_link(params: dict[str, list[str]]) -> TrainConfig:
+    """The config a link trains: its usable settings over the tutorial's."""
+    return dataclasses.replace(TUTORIAL, **read_link(params).settings)
