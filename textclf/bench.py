@@ -1,0 +1,235 @@
+"""`python -m textclf bench`: our network against the tutorial's loop and scikit-learn, side by side.
+
+Each (scenario, row) runs in a fresh process so that its peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from textclf.config import BEST_ACCURACY, METADATA, NEWSGROUPS, TUTORIAL, TUTORIAL_CATEGORIES, replace
+
+SCENARIOS = {
+    "3 groups": (TUTORIAL_CATEGORIES, ()),
+    "3 groups, stripped": (TUTORIAL_CATEGORIES, METADATA),
+    "20 groups": (NEWSGROUPS, ()),
+    "20 groups, stripped": (NEWSGROUPS, METADATA),
+}
+REFERENCE = "tutorial loop (reference)"
+OURS_TUTORIAL = "ours, tutorial config"
+OURS_BEST = "ours, best-accuracy preset"
+BASELINES = ("sklearn ComplementNB", "sklearn LogisticRegression", "sklearn LinearSVC")
+ROWS = (REFERENCE, OURS_TUTORIAL, OURS_BEST, *BASELINES)
+SEEDS = (0, 1, 2)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+def _predict_ms(predict_one, texts: list[str]) -> float:
+    """Median milliseconds to answer one post, over up to 200 posts."""
+    times = []
+    for text in texts[:200]:
+        start = time.perf_counter()
+        predict_one(text)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def measure(scenario: str, row: str, reference_epochs: int) -> dict:
+    """One table cell group: accuracy, load + vectorise s, training s, predict ms, peak MB."""
+    from textclf.data import load_newsgroups
+
+    categories, remove = SCENARIOS[scenario]
+    start = time.perf_counter()
+    corpus = load_newsgroups(categories, remove)
+    load_seconds = time.perf_counter() - start
+    result = {"scenario": scenario, "row": row, "seeds": 1}
+    if row == REFERENCE:
+        from textclf.reference import train_tutorial
+
+        start = time.perf_counter()
+        trained = train_tutorial(corpus, epochs=reference_epochs)
+        result.update(
+            accuracy=trained["accuracy"],
+            load_seconds=load_seconds,  # the tutorial builds its vocabulary inside its loop
+            train_seconds=trained["train_seconds"] * 10 / reference_epochs,
+            extrapolated=reference_epochs != 10,
+            epochs_run=reference_epochs,
+            predict_ms=None,
+        )
+    elif row in (OURS_TUTORIAL, OURS_BEST):
+        from textclf.features import fit_features
+        from textclf.pipeline import run
+        from textclf.predict import predict_text
+
+        base = TUTORIAL if row == OURS_TUTORIAL else BEST_ACCURACY
+        config = replace(base, categories=categories, remove=remove)
+        start = time.perf_counter()
+        features = fit_features(corpus, config.features, config.max_features)
+        load_seconds += time.perf_counter() - start
+        runs = [run(replace(config, seed=seed), corpus, features) for seed in SEEDS]
+        result.update(
+            accuracy=statistics.median(r.report.accuracy for r in runs),
+            accuracies=[r.report.accuracy for r in runs],
+            load_seconds=load_seconds,
+            train_seconds=statistics.median(r.train_seconds for r in runs),
+            predict_ms=_predict_ms(lambda t: predict_text(runs[0].classifier, t), corpus.test_texts),
+            seeds=len(SEEDS),
+            vocabulary=features.X_train.shape[1],
+        )
+    else:
+        result.update(_baseline(row, corpus, load_seconds))
+    result["peak_mb"] = _peak_mb()
+    return result
+
+
+def _baseline(row: str, corpus, load_seconds: float) -> dict:
+    """scikit-learn's own 20 Newsgroups example: its TF-IDF settings and classifiers."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import ComplementNB
+    from sklearn.svm import LinearSVC
+
+    start = time.perf_counter()
+    vectorizer = TfidfVectorizer(sublinear_tf=True, max_df=0.5, min_df=5, stop_words="english")
+    X_train = vectorizer.fit_transform(corpus.train_texts)
+    X_test = vectorizer.transform(corpus.test_texts)
+    load_seconds += time.perf_counter() - start
+    model = {
+        "sklearn ComplementNB": lambda: ComplementNB(alpha=0.1),
+        "sklearn LogisticRegression": lambda: LogisticRegression(C=5, max_iter=1000),
+        "sklearn LinearSVC": lambda: LinearSVC(C=0.1, dual=False, max_iter=1000),
+    }[row]()
+    start = time.perf_counter()
+    model.fit(X_train, corpus.train_labels)
+    train_seconds = time.perf_counter() - start
+    accuracy = float(np.mean(model.predict(X_test) == corpus.test_labels))
+    return {
+        "accuracy": accuracy,
+        "load_seconds": load_seconds,
+        "train_seconds": train_seconds,
+        "predict_ms": _predict_ms(lambda t: model.predict(vectorizer.transform([t])), corpus.test_texts),
+    }
+
+
+def _run_isolated(scenario: str, row: str, reference_epochs: int) -> dict:
+    command = [sys.executable, "-m", "textclf.bench", "--one", scenario, row, str(reference_epochs)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{scenario} / {row} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _format_table(results: list[dict]) -> str:
+    lines = [
+        "| scenario | row | test accuracy | load + vectorise s | training s | predict ms/post | peak MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        accuracy = f"{r['accuracy']:.4f}"
+        if r["seeds"] > 1:
+            accuracy += f" (median of {r['seeds']} seeds)"
+        if r.get("extrapolated"):
+            accuracy += f" (after {r['epochs_run']} epoch)"
+        train = f"{r['train_seconds']:.2f}" + (" (1 epoch x 10)" if r.get("extrapolated") else "")
+        predict = "-" if r["predict_ms"] is None else f"{r['predict_ms']:.2f}"
+        lines.append(
+            f"| {r['scenario']} | {r['row']} | {accuracy} | {r['load_seconds']:.2f} | {train} "
+            f"| {predict} | {r['peak_mb']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def _format_ratios(results: list[dict]) -> str:
+    lines = [
+        "| scenario | reference s / ours s (tutorial config) | ours (tutorial) - exact |"
+        " best preset - best sklearn | best sklearn |",
+        "|---|---|---|---|---|",
+    ]
+    for scenario in SCENARIOS:
+        rows = {r["row"]: r for r in results if r["scenario"] == scenario}
+        speedup = rows[REFERENCE]["train_seconds"] / rows[OURS_TUTORIAL]["train_seconds"]
+        best_baseline = max(BASELINES, key=lambda b: rows[b]["accuracy"])
+        margin = rows[OURS_BEST]["accuracy"] - rows[best_baseline]["accuracy"]
+        exact = rows[OURS_TUTORIAL].get("exact_accuracy")
+        gap = "-" if exact is None else f"{(rows[OURS_TUTORIAL]['accuracy'] - exact) * 100:+.2f} pts"
+        lines.append(
+            f"| {scenario} | {speedup:.1f}x | {gap} | {margin * 100:+.2f} pts "
+            f"| {best_baseline} {rows[best_baseline]['accuracy']:.4f} |"
+        )
+    return "\n".join(lines)
+
+
+def exact_adam_accuracy(scenario: str) -> float:
+    """Median test accuracy of the tutorial config trained with dense gradients and torch Adam."""
+    from textclf.data import load_newsgroups
+    from textclf.features import fit_features
+    from textclf.train import accuracy, train
+
+    categories, remove = SCENARIOS[scenario]
+    corpus = load_newsgroups(categories, remove)
+    features = fit_features(corpus)
+    scores = []
+    for seed in SEEDS:
+        trained = train(
+            replace(TUTORIAL, categories=categories, remove=remove, seed=seed),
+            features.X_train, corpus.train_labels, features.X_test, corpus.test_labels,
+            len(corpus.label_names), exact=True,
+        )
+        scores.append(accuracy(trained.model, features.X_test, corpus.test_labels))
+    return statistics.median(scores)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m textclf bench", description=__doc__)
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated")
+    parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated")
+    parser.add_argument("--out", default="bench/results", help="folder for latest.json / latest.md")
+    parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        scenario, row, epochs = args.one
+        if row == "exact":
+            print(json.dumps({"exact_accuracy": exact_adam_accuracy(scenario)}))
+        else:
+            print(json.dumps(measure(scenario, row, int(epochs))))
+        return 0
+    scenarios = [s for s in args.scenarios.split(",") if s]
+    rows = [r for r in args.rows.split(",") if r]
+    results = []
+    started = time.perf_counter()
+    for scenario in scenarios:
+        for row in rows:
+            epochs = 1 if row == REFERENCE and scenario.startswith("20") else 10
+            print(f"[{time.perf_counter() - started:6.0f}s] {scenario} / {row} …", file=sys.stderr, flush=True)
+            result = _run_isolated(scenario, row, epochs)
+            if row == OURS_TUTORIAL and scenario.startswith("3"):
+                result.update(_run_isolated(scenario, "exact", 10))
+            results.append(result)
+    table = _format_table(results)
+    machine = f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores, Python {platform.python_version()}"
+    report = f"Measured on {machine}; total {time.perf_counter() - started:.0f} s.\n\n{table}\n"
+    if set(scenarios) == set(SCENARIOS) and set(rows) == set(ROWS):
+        report += "\n" + _format_ratios(results) + "\n"
+    print(report)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=1))
+    (out / "latest.md").write_text(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
