@@ -1,6 +1,7 @@
 """RowAdam against torch.optim.Adam: the same arithmetic, though it touches only a batch's rows."""
 
 import numpy as np
+import pytest
 import torch
 
 from textclf.config import TUTORIAL, replace
@@ -8,24 +9,26 @@ from textclf.optim import RowAdam
 from textclf.train import predict_logits, train
 
 
-def test_row_adam_equals_dense_adam_when_rows_skip_steps():
+@pytest.mark.parametrize("dense_rows", [0, 10])
+def test_row_adam_equals_dense_adam_when_rows_skip_steps(dense_rows):
     generator = torch.Generator().manual_seed(0)
     table = torch.randn(50, 8, generator=generator)
     dense = table.clone().requires_grad_()
     adam = torch.optim.Adam([dense], lr=0.05)
-    rows_adam = RowAdam(table, lr=0.05)
+    rows_adam = RowAdam(table, lr=0.05, dense_rows=dense_rows)
     rng = np.random.default_rng(0)
     for _ in range(400):  # long enough for rows to be stale past the closed form's horizon
         rows = torch.from_numpy(np.sort(rng.choice(50, size=rng.integers(1, 6), replace=False)))
         grad = torch.randn(len(rows), 8, generator=generator)
         dense.grad = torch.zeros(50, 8).index_copy_(0, rows, grad)
         adam.step()
-        rows_adam.take_rows(rows)
-        rows_adam.step_rows(grad)
+        # take_rows hands out the dense block, then the other rows asked for
+        sparse_rows = rows[rows >= dense_rows]
+        assert rows_adam.take_rows(rows).shape[0] == dense_rows + len(sparse_rows)
+        rows_adam.step_rows(torch.cat([dense.grad[:dense_rows], dense.grad[sparse_rows]]))
         # a row read mid-training is current, too
-        torch.testing.assert_close(
-            rows_adam.take_rows(rows), dense.detach()[rows], rtol=1e-4, atol=1e-5
-        )
+        expected = torch.cat([dense.detach()[:dense_rows], dense.detach()[sparse_rows]])
+        torch.testing.assert_close(rows_adam.take_rows(rows), expected, rtol=1e-4, atol=1e-5)
         rows_adam._taken = None
     rows_adam.flush()
     torch.testing.assert_close(table, dense.detach(), rtol=1e-4, atol=1e-5)

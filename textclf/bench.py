@@ -1,4 +1,4 @@
-"""`python -m textclf bench`: our network against the tutorial's loop and scikit-learn, side by side.
+"""`python -m textclf bench`: our network beside the tutorial's loop and scikit-learn's models.
 
 Each (scenario, row) runs in a fresh process so that its peak memory is its own.
 """
@@ -16,8 +16,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from textclf.config import BEST_ACCURACY, METADATA, NEWSGROUPS, TUTORIAL, TUTORIAL_CATEGORIES, replace
+from textclf.config import (
+    BEST_ACCURACY,
+    METADATA,
+    NEWSGROUPS,
+    TUTORIAL,
+    TUTORIAL_CATEGORIES,
+    replace,
+)
+from textclf.train import available_cores
 
 SCENARIOS = {
     "3 groups": (TUTORIAL_CATEGORIES, ()),
@@ -85,7 +94,9 @@ def measure(scenario: str, row: str, reference_epochs: int) -> dict:
             accuracies=[r.report.accuracy for r in runs],
             load_seconds=load_seconds,
             train_seconds=statistics.median(r.train_seconds for r in runs),
-            predict_ms=_predict_ms(lambda t: predict_text(runs[0].classifier, t), corpus.test_texts),
+            predict_ms=_predict_ms(
+                lambda t: predict_text(runs[0].classifier, t), corpus.test_texts
+            ),
             seeds=len(SEEDS),
             vocabulary=features.X_train.shape[1],
         )
@@ -120,7 +131,9 @@ def _baseline(row: str, corpus, load_seconds: float) -> dict:
         "accuracy": accuracy,
         "load_seconds": load_seconds,
         "train_seconds": train_seconds,
-        "predict_ms": _predict_ms(lambda t: model.predict(vectorizer.transform([t])), corpus.test_texts),
+        "predict_ms": _predict_ms(
+            lambda t: model.predict(vectorizer.transform([t])), corpus.test_texts
+        ),
     }
 
 
@@ -134,7 +147,8 @@ def _run_isolated(scenario: str, row: str, reference_epochs: int) -> dict:
 
 def _format_table(results: list[dict]) -> str:
     lines = [
-        "| scenario | row | test accuracy | load + vectorise s | training s | predict ms/post | peak MB |",
+        "| scenario | row | test accuracy | load + vectorise s | training s | predict ms/post "
+        "| peak MB |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in results:
@@ -164,7 +178,9 @@ def _format_ratios(results: list[dict]) -> str:
         best_baseline = max(BASELINES, key=lambda b: rows[b]["accuracy"])
         margin = rows[OURS_BEST]["accuracy"] - rows[best_baseline]["accuracy"]
         exact = rows[OURS_TUTORIAL].get("exact_accuracy")
-        gap = "-" if exact is None else f"{(rows[OURS_TUTORIAL]['accuracy'] - exact) * 100:+.2f} pts"
+        gap = (
+            "-" if exact is None else f"{(rows[OURS_TUTORIAL]['accuracy'] - exact) * 100:+.2f} pts"
+        )
         lines.append(
             f"| {scenario} | {speedup:.1f}x | {gap} | {margin * 100:+.2f} pts "
             f"| {best_baseline} {rows[best_baseline]['accuracy']:.4f} |"
@@ -185,8 +201,12 @@ def exact_adam_accuracy(scenario: str) -> float:
     for seed in SEEDS:
         trained = train(
             replace(TUTORIAL, categories=categories, remove=remove, seed=seed),
-            features.X_train, corpus.train_labels, features.X_test, corpus.test_labels,
-            len(corpus.label_names), exact=True,
+            features.X_train,
+            corpus.train_labels,
+            features.X_test,
+            corpus.test_labels,
+            len(corpus.label_names),
+            exact=True,
         )
         scores.append(accuracy(trained.model, features.X_test, corpus.test_labels))
     return statistics.median(scores)
@@ -213,13 +233,20 @@ def main(argv: list[str] | None = None) -> int:
     for scenario in scenarios:
         for row in rows:
             epochs = 1 if row == REFERENCE and scenario.startswith("20") else 10
-            print(f"[{time.perf_counter() - started:6.0f}s] {scenario} / {row} …", file=sys.stderr, flush=True)
+            print(
+                f"[{time.perf_counter() - started:6.0f}s] {scenario} / {row} …",
+                file=sys.stderr,
+                flush=True,
+            )
             result = _run_isolated(scenario, row, epochs)
             if row == OURS_TUTORIAL and scenario.startswith("3"):
                 result.update(_run_isolated(scenario, "exact", 10))
             results.append(result)
     table = _format_table(results)
-    machine = f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores, Python {platform.python_version()}"
+    machine = (
+        f"{platform.machine()}, {available_cores()} cores, Python {platform.python_version()}, "
+        f"torch {torch.__version__}"
+    )
     report = f"Measured on {machine}; total {time.perf_counter() - started:.0f} s.\n\n{table}\n"
     if set(scenarios) == set(SCENARIOS) and set(rows) == set(ROWS):
         report += "\n" + _format_ratios(results) + "\n"

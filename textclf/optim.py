@@ -27,9 +27,20 @@ class RowAdam:
     from dense Adam: eps damps all skipped steps as it damps the first one (it matters only for
     gradients near 1e-8). Call take_rows() with a batch's words, run the forward pass on the rows
     it returns, then step_rows() with their gradient.
+
+    The first `dense_rows` rows (put the most frequent words there) are stepped densely every
+    step instead: a batch touches most of them anyway, and a contiguous block needs no gather,
+    no catch-up and no scatter.
     """
 
-    def __init__(self, param: torch.Tensor, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+    def __init__(
+        self,
+        param: torch.Tensor,
+        lr: float,
+        betas=(0.9, 0.999),
+        eps: float = 1e-8,
+        dense_rows: int = 0,
+    ):
         beta1, beta2 = betas
         self.gamma = beta1 / math.sqrt(beta2)
         if not 0 <= self.gamma < 0.9999:
@@ -39,7 +50,8 @@ class RowAdam:
         self.v = torch.zeros_like(param)
         self.last = torch.zeros(param.shape[0], dtype=torch.int64)  # step each row is current at
         self.t = 0
-        self._step = torch.zeros(())  # the step count as torch's Adam wants it, a tensor
+        self.dense_rows = min(dense_rows, param.shape[0])
+        self._steps = [torch.zeros(()), torch.zeros(())]  # step counts as torch's Adam wants them
         # Skipped-step sums: window[n] is the sum over the n steps before `until`; a row stale for
         # more than `horizon` steps reads settled[since], the sum to where gamma^j underflows 1e-12.
         self.horizon = max(1, math.ceil(math.log(1e-12) / math.log(self.gamma)))
@@ -94,33 +106,44 @@ class RowAdam:
         return decay1, decay2
 
     @torch.no_grad()
-    def take_rows(self, rows: torch.Tensor) -> torch.Tensor:
-        """A current copy of the given rows (distinct word ids) for the next forward pass.
+    def take_rows(self, words: torch.Tensor) -> torch.Tensor:
+        """Current rows for the next forward pass: the dense block, then a copy of each of the
+        given sorted, distinct word ids past it, ((dense_rows + words past it), H).
 
-        Pass the copy's gradient to step_rows(); together they read and write each row once.
+        Pass their gradient to step_rows(); together they read and write each row once.
         """
+        dense = self.dense_rows
+        rows = words[int(torch.searchsorted(words, dense)) :]  # the rest are in the dense block
         w = self.param.index_select(0, rows)
         m, v = self.m.index_select(0, rows), self.v.index_select(0, rows)
         decay1, decay2 = self._skipped(w, m, v, self.last.index_select(0, rows), self.t)
         self._taken = (rows, w, m, v, decay1, decay2)
-        return w
+        return torch.cat([self.param[:dense], w]) if dense else w
 
     @torch.no_grad()
     def step_rows(self, grad: torch.Tensor) -> None:
-        """One Adam step for the rows of the last take_rows(), given their gradient (U, H)."""
+        """One Adam step for the rows of the last take_rows(), given their gradient."""
         rows, w, m, v, decay1, decay2 = self._taken
         self._taken = None
+        dense = self.dense_rows
         m.mul_(decay1)  # the moments' decay over the skipped steps
         v.mul_(decay2)
-        self._step.fill_(self.t)  # torch's Adam counts it up to t + 1 itself
-        # torch's own fused Adam kernel: one vectorised pass over w, grad, m and v
+        for step in self._steps:
+            step.fill_(self.t)  # torch's Adam counts it up to t + 1 itself
+        # torch's own fused Adam kernel: one vectorised pass over weights, gradient and moments,
+        # in place on the dense block and on the copies of the other rows
+        blocks = (
+            [(self.param[:dense], grad[:dense], self.m[:dense], self.v[:dense])] if dense else []
+        )
+        blocks.append((w, grad[dense:], m, v))
+        weights, grads, firsts, seconds = map(list, zip(*blocks, strict=True))
         adam(
-            [w],
-            [grad],
-            [m],
-            [v],
+            weights,
+            grads,
+            firsts,
+            seconds,
             [],
-            [self._step],
+            self._steps[: len(blocks)],
             fused=True,
             amsgrad=False,
             beta1=self.beta1,
@@ -135,6 +158,7 @@ class RowAdam:
         self.m.index_copy_(0, rows, m)
         self.v.index_copy_(0, rows, v)
         self.last.index_fill_(0, rows, self.t)
+        self.last[:dense] = self.t
 
     @torch.no_grad()
     def flush(self, block: int = 8192) -> None:

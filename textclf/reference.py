@@ -71,7 +71,9 @@ def train_tutorial(corpus: Corpus, epochs: int = 10, seed: int = 0) -> dict:
         for start in range(0, len(corpus.test_texts), 500):
             texts = corpus.test_texts[start : start + 500]
             outputs = net(torch.FloatTensor(_dense_batch(texts, word2index, width)))
-            correct += int((outputs.argmax(1).numpy() == corpus.test_labels[start : start + 500]).sum())
+            correct += int(
+                (outputs.argmax(1).numpy() == corpus.test_labels[start : start + 500]).sum()
+            )
     return {
         "accuracy": correct / len(corpus.test_texts),
         "train_seconds": seconds,
