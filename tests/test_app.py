@@ -65,9 +65,18 @@ def test_manual_mode_waits_for_the_train_button(app):
 def test_tutorial_button_restores_the_defaults(app):
     app.slider(key="layers").set_value(3).run()
     assert app.session_state["run"].config.layers == 3
-    app.sidebar.button[0].click().run()
+    next(b for b in app.sidebar.button if b.label == "Tutorial settings").click().run()
     assert app.session_state["run"].config.layers == 2
     assert app.slider(key="layers").value == 2
+
+
+def test_best_accuracy_preset_keeps_the_groups(app):
+    app.multiselect(key="categories").set_value(["sci.space", "rec.autos"]).run()
+    next(b for b in app.sidebar.button if b.label == "Best accuracy").click().run()
+    config = app.session_state["run"].config
+    assert (config.features, config.hidden, config.layers, config.epochs) == ("tfidf", 128, 1, 4)
+    assert config.categories == ("rec.autos", "sci.space")
+    assert app.session_state["run"].report.accuracy > 0.95
 
 
 def test_baseball_sentence_ranks_baseball_first(app):
