@@ -27,6 +27,7 @@ from textclf.config import (
 from textclf.data import Corpus, load_newsgroups
 from textclf.features import Features, fit_features
 from textclf.links import TEXT_PARAMETER, link_query, read_link
+from textclf.persist import classifier_to_bytes
 from textclf.pipeline import Run
 from textclf.pipeline import run as run_training
 from textclf.predict import predict_text
@@ -91,12 +92,23 @@ def link_notice_ui() -> None:
 
 
 def share_ui(run: Run) -> None:
-    """The link that reproduces this run (and the text in the prediction box)."""
+    """The link that reproduces this run (and the text in the prediction box), and the model."""
     base = (st.context.url or "http://localhost:8501/").split("?")[0]
     query = link_query(run.config, st.session_state.get("text") or "")
-    with st.popover("Share this run", icon=":material/link:"):
+    row = st.container(horizontal=True)
+    with row.popover("Share this run", icon=":material/link:"):
         st.caption("Anyone who opens this link trains the same network and sees the same accuracy.")
         st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+    row.download_button(
+        "Download model",
+        data=lambda: classifier_to_bytes(run.classifier),  # built only when clicked
+        file_name="textclf-model.pt",
+        mime="application/octet-stream",
+        on_click="ignore",
+        icon=":material/download:",
+        help="Weights, vocabulary, labels and settings in one file: "
+        "python -m textclf predict --model textclf-model.pt 'some text'",
+    )
 
 
 def _key(name: str) -> str:
@@ -123,7 +135,7 @@ def settings_ui() -> dict:
     bar.header("Settings")
     left, right = bar.columns(2)
     left.button(
-        "Tutorial settings",
+        "Tutorial",
         on_click=apply_preset,
         args=(TUTORIAL,),
         help="3 groups, word counts, 2 hidden layers of 100, Adam lr 0.01, batch 150, 10 epochs",

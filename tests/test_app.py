@@ -65,7 +65,7 @@ def test_manual_mode_waits_for_the_train_button(app):
 def test_tutorial_button_restores_the_defaults(app):
     app.slider(key="layers").set_value(3).run()
     assert app.session_state["run"].config.layers == 3
-    next(b for b in app.sidebar.button if b.label == "Tutorial settings").click().run()
+    next(b for b in app.sidebar.button if b.label == "Tutorial").click().run()
     assert app.session_state["run"].config.layers == 2
     assert app.slider(key="layers").value == 2
 

@@ -12,11 +12,13 @@ import sys
 import time
 import urllib.request
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import ROOT
 from textclf.config import TUTORIAL, replace
+from textclf.persist import load_classifier
 from textclf.pipeline import run
 
 CHROMIUM = "/usr/bin/chromium"
@@ -103,7 +105,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1400, "height": 2400})  # whole page in shots
     page = context.new_page()
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -157,16 +159,24 @@ def test_a_changed_setting_retrains_and_typing_updates(server, page):
     expect(page.get_by_text("Most likely: comp.graphics")).to_be_visible(timeout=30_000)
 
 
-def test_a_shared_link_reproduces_the_run(server, page, corpus, features):
-    expected = run(replace(TUTORIAL, hidden=40, epochs=4, seed=3), corpus, features).report.accuracy
+def test_a_shared_link_reproduces_the_run_and_its_model(server, page, corpus, features):
+    expected = run(replace(TUTORIAL, hidden=40, epochs=4, seed=3), corpus, features)
     started = time.monotonic()
     page.goto(server + "?hidden=40&epochs=4&seed=3&text=a+curveball+in+the+ninth+inning")
     wait_for_results(page)
     seconds = time.monotonic() - started
-    assert accuracy_metric(page).inner_text() == f"{expected:.2%}"
+    assert accuracy_metric(page).inner_text() == f"{expected.report.accuracy:.2%}"
     expect(page.get_by_label("Text to classify")).to_have_value("a curveball in the ninth inning")
     expect(page.get_by_text("Most likely: rec.sport.baseball")).to_be_visible(timeout=30_000)
     print(f"\nshared link to results: {seconds:.2f} s")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download model").click()
+    downloaded = load_classifier(download.value.path())
+    assert downloaded.config == expected.config
+    texts = corpus.test_texts[:20]
+    assert np.allclose(
+        downloaded.probabilities(texts), expected.classifier.probabilities(texts), atol=1e-6
+    )
     page.get_by_role("button", name="Share this run").click()
     link = page.get_by_test_id("stCode").filter(has_text="?").first.inner_text()
     assert "hidden=40" in link and "epochs=4" in link and "seed=3" in link

@@ -52,7 +52,7 @@ def confusion_chart(report: Report) -> alt.LayerChart:
         for j, predicted in enumerate(report.labels)
     ]
     frame = pd.DataFrame(rows)
-    size = max(220, 48 * len(report.labels))
+    step = 64 if len(report.labels) <= 6 else 36
     base = alt.Chart(frame).encode(
         x=alt.X("predicted:N", sort=list(report.labels), title="predicted group"),
         y=alt.Y("true:N", sort=list(report.labels), title="true group"),
@@ -66,7 +66,7 @@ def confusion_chart(report: Report) -> alt.LayerChart:
         text="posts:Q",
         color=alt.condition(alt.datum.posts > threshold, alt.value("white"), alt.value("black")),
     )
-    return (cells + counts).properties(width=size, height=size)
+    return (cells + counts).properties(width=alt.Step(step), height=alt.Step(step))
 
 
 def one_vs_rest_chart(scores: ClassScores) -> alt.LayerChart:
@@ -94,7 +94,7 @@ def one_vs_rest_chart(scores: ClassScores) -> alt.LayerChart:
         tooltip=["cell", "posts"],
     )
     text = base.mark_text(fontSize=12).encode(text="text:N")
-    return (cells + text).properties(width=150, height=120)
+    return (cells + text).properties(width=alt.Step(75), height=alt.Step(40))
 
 
 def probability_chart(ranked: list[tuple[str, float]]) -> alt.LayerChart:
@@ -106,4 +106,4 @@ def probability_chart(ranked: list[tuple[str, float]]) -> alt.LayerChart:
     )
     bars = base.mark_bar().encode(tooltip=["category", alt.Tooltip("probability:Q", format=".4f")])
     labels = base.mark_text(align="left", dx=3).encode(text=alt.Text("probability:Q", format=".1%"))
-    return (bars + labels).properties(height=max(80, 28 * len(frame)))
+    return (bars + labels).properties(height=alt.Step(26))
