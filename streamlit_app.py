@@ -32,6 +32,9 @@ if pressed or run is None or (auto and run.config != config):
     except DataUnavailable as error:
         st.error(str(error))
         st.stop()
+    except MemoryError:
+        st.error("This network does not fit in memory here: use fewer hidden units or words.")
+        st.stop()
     st.session_state["previous"], st.session_state["run"] = run, new_run
     run = new_run
 elif run.config != config:
