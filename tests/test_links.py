@@ -1,7 +1,7 @@
 from urllib.parse import parse_qs
 
 from textclf.config import TUTORIAL, replace
-from textclf.links import MAX_LINK_TEXT, config_from_link, link_query, read_link
+from textclf.links import MAX_LINK_TEXT, link_query, read_link
 
 
 def test_a_link_round_trips_every_setting():
@@ -64,7 +64,7 @@ def test_junk_never_raises():
     )
     assert "hidden" not in reading.settings and "categories" not in reading.settings
     assert len(reading.text) == MAX_LINK_TEXT
-    assert config_from_link({"hidden": [junk], "layers": ["1"]}).layers == 1
+    assert read_link({"hidden": [junk], "layers": ["1"]}).settings == {"layers": 1}
 
 
 def test_unknown_newsgroups_are_left_out_of_a_list():

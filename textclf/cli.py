@@ -11,6 +11,7 @@ from textclf.config import (
     NEWSGROUPS,
     TrainConfig,
     config_fields,
+    format_setting,
     option_name,
     parse_setting,
     settings_problems,
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     }
     for name, field in config_fields().items():
         default = field.default
-        shown = ",".join(default) if isinstance(default, tuple) else default
+        shown = format_setting(default)
         help_text = helps.get(name) or field.metadata.get("help", "")
         train.add_argument(
             f"--{option_name(name)}",

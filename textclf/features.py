@@ -17,10 +17,6 @@ class Features:
     X_train: sp.csr_matrix  # (n_train, vocabulary) float32
     X_test: sp.csr_matrix  # (n_test, vocabulary) float32
 
-    @property
-    def vocabulary(self) -> np.ndarray:
-        return self.vectorizer.get_feature_names_out()
-
 
 def make_vectorizer(kind: str, max_features: int = 0) -> CountVectorizer:
     """Word counts (the tutorial's input) or sublinear TF-IDF; 0 keeps every word."""

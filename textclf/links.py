@@ -6,7 +6,6 @@ is reported (by name, with a reason) and its setting keeps the default.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -123,8 +122,3 @@ def link_query(config: TrainConfig, text: str = "") -> str:
     if text.strip():
         pairs.append((TEXT_PARAMETER, text[:MAX_LINK_TEXT]))
     return urlencode(pairs)
-
-
-def config_from_link(params: dict[str, list[str]]) -> TrainConfig:
-    """The config a link trains: its usable settings over the tutorial's."""
-    return dataclasses.replace(TUTORIAL, **read_link(params).settings)
