@@ -8,6 +8,7 @@ import random
 import re
 import time
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -25,6 +26,7 @@ from textclf.config import (
     option_name,
 )
 from textclf.data import Corpus, load_newsgroups
+from textclf.explain import MAX_EXPLAINED_CHARS, explain, token_spans
 from textclf.features import Features, fit_features
 from textclf.links import TEXT_PARAMETER, link_query, read_link
 from textclf.persist import classifier_to_bytes
@@ -329,3 +331,51 @@ def prediction_ui(run: Run) -> None:
         st.caption(
             f"{prediction.known_words} of {prediction.total_words} words are in the vocabulary."
         )
+        explanation_ui(run, text, label)
+
+
+def highlighted_markdown(run: Run, text: str, explanation, label: str) -> str:
+    """The text as markdown: words that raise label green, words that lower it red, words the
+    network never saw struck through in gray. Every piece of the text is escaped first."""
+    column = explanation.contributions[:, explanation.labels.index(label)]
+    strength = dict(zip(explanation.words, column, strict=True))
+    threshold = 0.15 * float(np.abs(column).max()) if column.size else 0.0
+    out = []
+    for piece, word in token_spans(run.classifier, text[:MAX_EXPLAINED_CHARS]):
+        safe = escape_markdown(piece)
+        if word == "":
+            out.append(f":gray[~~{safe}~~]")
+        elif word is not None and strength.get(word, 0.0) > threshold > 0:
+            out.append(f":green-background[{safe}]")
+        elif word is not None and strength.get(word, 0.0) < -threshold < 0:
+            out.append(f":red-background[{safe}]")
+        else:
+            out.append(safe)
+    return "".join(out).replace("\n", "  \n")
+
+
+def explanation_ui(run: Run, text: str, top_label: str) -> None:
+    """Why this prediction: every word's effect on the chosen category, highlighted in place."""
+    explanation = explain(run.classifier, text)
+    if explanation is None:
+        return
+    st.markdown("#### Why")
+    if explanation.warning:
+        st.warning(explanation.warning)
+    labels = list(explanation.labels)
+    label = st.selectbox(
+        "Explain the probability of",
+        labels,
+        index=labels.index(top_label),
+        key="explain_label",
+        help="Each word's effect: how much this category's log-probability drops without it.",
+    )
+    st.markdown(highlighted_markdown(run, text, explanation, label))
+    ranked = explanation.ranked(label, top=10)
+    if ranked:
+        st.altair_chart(charts.contribution_chart(ranked, label), width="stretch")
+    if explanation.unknown:
+        shown = ", ".join(explanation.unknown[:20]) + (
+            " …" if len(explanation.unknown) > 20 else ""
+        )
+        st.caption(f"Never seen in training (no effect): {escape_markdown(shown)}")

@@ -20,6 +20,12 @@ def chart_data(element) -> pd.DataFrame:
     return pa.ipc.open_stream(element.proto.datasets[0].data.data).read_pandas()
 
 
+def probability_bars(at) -> pd.DataFrame:
+    """The data of the prediction's bar chart: one row per category."""
+    frames = [chart_data(chart) for chart in at.get("vega_lite_chart")]
+    return next(frame for frame in frames if "probability" in frame.columns)
+
+
 def accuracy_shown(at) -> float:
     metric = next(m for m in at.metric if m.label == "Test accuracy")
     return float(metric.value.rstrip("%")) / 100
@@ -85,10 +91,21 @@ def test_baseball_sentence_ranks_baseball_first(app):
         "The pitcher threw a fastball and the batter hit a home run"
     ).run()
     assert not app.exception
-    assert len(app.get("vega_lite_chart")) == charts_before + 1  # the probability bars
-    bars = chart_data(app.get("vega_lite_chart")[-1])
+    assert len(app.get("vega_lite_chart")) == charts_before + 2  # probabilities, word effects
+    bars = probability_bars(app)
     assert bars.sort_values("probability").iloc[-1]["category"] == "rec.sport.baseball"
     assert bars["probability"].sum() == pytest.approx(1, abs=1e-5)
+
+
+def test_the_prediction_is_explained_word_by_word(app):
+    app.text_area(key="text").input("The pitcher threw a fastball past the batter, zzqx").run()
+    assert not app.exception
+    assert app.selectbox(key="explain_label").value == "rec.sport.baseball"
+    highlighted = next(m.value for m in app.markdown if "green-background" in m.value)
+    assert ":green-background[pitcher]" in highlighted and ":gray[~~zzqx~~]" in highlighted
+    app.selectbox(key="explain_label").set_value("sci.space").run()
+    highlighted = next(m.value for m in app.markdown if "background[" in m.value)
+    assert ":red-background[pitcher]" in highlighted
 
 
 def test_random_test_post_fills_the_box_and_names_its_group(app):
@@ -146,7 +163,7 @@ def test_a_link_with_bad_values_says_so_and_still_trains():
 def test_a_link_carries_the_prediction_text():
     at = open_link({"text": "The shuttle reached orbit around the moon", "epochs": "3"})
     assert at.text_area(key="text").value == "The shuttle reached orbit around the moon"
-    bars = chart_data(at.get("vega_lite_chart")[-1])
+    bars = probability_bars(at)
     assert bars.sort_values("probability").iloc[-1]["category"] == "sci.space"
 
 

@@ -144,7 +144,9 @@ def test_default_page_trains_and_shows_everything(server, page):
     expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(5, timeout=30_000)
     ask(page, "The pitcher threw a fastball and the batter hit a home run")
     expect(page.get_by_text("Most likely: rec.sport.baseball")).to_be_visible(timeout=30_000)
-    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(6)
+    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(7)  # + probabilities, word effects
+    expect(page.get_by_text("each word's effect on rec.sport.baseball")).to_be_visible()
+    expect(page.get_by_text("pitcher", exact=True).first).to_be_visible()  # highlighted in place
 
 
 def test_a_changed_setting_retrains_and_typing_updates(server, page):

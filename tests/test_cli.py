@@ -76,3 +76,15 @@ def test_predict_refuses_a_file_that_is_not_a_model(tmp_path):
     result = textclf("predict", "--model", str(junk), "hello")
     assert result.returncode == 1 and "not an intact textclf model" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_predict_explains_its_answer(tmp_path):
+    model = tmp_path / "model.pt"
+    assert textclf("train", "--epochs", "2", "--save", str(model)).returncode == 0
+    result = textclf("predict", "--model", str(model), "--explain", "the pitcher threw zzqx")
+    assert result.returncode == 0, result.stderr
+    assert "raise rec.sport.baseball:" in result.stdout and "pitcher" in result.stdout
+    assert "never seen in training: zzqx" in result.stdout
+    as_json = textclf("predict", "--model", str(model), "--explain", "--json", "the pitcher threw")
+    words = json.loads(as_json.stdout)["explanation"]["words"]["rec.sport.baseball"]
+    assert words["pitcher"] > 0

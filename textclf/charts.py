@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from textclf.metrics import ClassScores, Report
@@ -95,6 +96,27 @@ def one_vs_rest_chart(scores: ClassScores) -> alt.LayerChart:
     )
     text = base.mark_text(fontSize=12).encode(text="text:N")
     return (cells + text).properties(width=alt.Step(75), height=alt.Step(40))
+
+
+def contribution_chart(ranked: list[tuple[str, float]], label: str) -> alt.Chart:
+    """Words' effects on one category's log-probability, the most raising first."""
+    frame = pd.DataFrame(ranked, columns=["word", "effect"])
+    frame["direction"] = np.where(frame["effect"] >= 0, "raises", "lowers")
+    return (
+        alt.Chart(frame, title=f"each word's effect on {label}")
+        .mark_bar()
+        .encode(
+            y=alt.Y("word:N", sort="-x", title=None),
+            x=alt.X("effect:Q", title="log-probability lost without the word"),
+            color=alt.Color(
+                "direction:N",
+                scale=alt.Scale(domain=["raises", "lowers"], range=["#54a24b", "#e45756"]),
+                legend=None,
+            ),
+            tooltip=["word", alt.Tooltip("effect:Q", format=".4f")],
+        )
+        .properties(height=alt.Step(20))
+    )
 
 
 def probability_chart(ranked: list[tuple[str, float]]) -> alt.LayerChart:

@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", required=True, metavar="PATH", help="a file from train --save")
     predict.add_argument("text", help="the text to classify ('-' reads standard input)")
     predict.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    predict.add_argument(
+        "--explain", action="store_true", help="also each word's effect on the top categories"
+    )
 
     commands.add_parser(
         "bench",
@@ -129,6 +132,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    from textclf.explain import explain
     from textclf.persist import ModelFileError, load_classifier
     from textclf.predict import predict_text
 
@@ -139,13 +143,32 @@ def _predict(args: argparse.Namespace) -> int:
         print(f"python -m textclf predict: {error}", file=sys.stderr)
         return 1
     prediction = predict_text(classifier, text)
+    explanation = explain(classifier, text) if args.explain else None
     if args.json:
-        print(json.dumps(prediction.__dict__))
+        output = dict(prediction.__dict__)
+        if explanation is not None:
+            output["explanation"] = {
+                "warning": explanation.warning,
+                "unknown_words": list(explanation.unknown),
+                "words": {
+                    label: dict(explanation.ranked(label, top=len(explanation.words)))
+                    for label in explanation.labels
+                },
+            }
+        print(json.dumps(output))
         return 0
     if prediction.message:
         print(prediction.message)
     for label, probability in prediction.ranked():
         print(f"{probability:7.4f}  {label}")
+    if explanation is not None:
+        if explanation.warning:
+            print(explanation.warning)
+        for label, _ in prediction.ranked()[:2]:
+            words = ", ".join(f"{w} {e:+.3f}" for w, e in explanation.ranked(label, top=8))
+            print(f"raise {label}: {words}")
+        if explanation.unknown:
+            print(f"never seen in training: {', '.join(explanation.unknown[:20])}")
     return 0
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 from textclf.data import Corpus
 
@@ -27,6 +28,17 @@ def make_vectorizer(kind: str, max_features: int = 0) -> CountVectorizer:
         # sublinear tf stops one long post's repetitions from dominating its row
         return TfidfVectorizer(max_features=cap, sublinear_tf=True, dtype=np.float32)
     raise ValueError(f"unknown feature kind {kind!r}: choose counts or tfidf")
+
+
+def weigh_counts(vectorizer: CountVectorizer, counts: sp.csr_matrix) -> sp.csr_matrix:
+    """What vectorizer.transform gives for texts with these word counts: the counts themselves,
+    or their sublinear TF-IDF with unit-length rows. Lets callers edit counts, not texts."""
+    counts = sp.csr_matrix(counts, dtype=np.float32)
+    if not isinstance(vectorizer, TfidfVectorizer):
+        return counts
+    weighted = counts.copy()
+    weighted.data = (1 + np.log(weighted.data)) * vectorizer.idf_[weighted.indices]
+    return normalize(weighted).astype(np.float32)
 
 
 def fit_features(corpus: Corpus, kind: str = "counts", max_features: int = 0) -> Features:

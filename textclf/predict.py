@@ -26,7 +26,10 @@ class Classifier:
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """(len(texts), classes) softmax probabilities."""
-        X = self.vectorizer.transform(texts).tocsr()
+        return self.probabilities_of(self.vectorizer.transform(texts).tocsr())
+
+    def probabilities_of(self, X) -> np.ndarray:
+        """(rows, classes) softmax probabilities of already vectorised rows."""
         return torch.softmax(predict_logits(self.model, X), dim=1).numpy()
 
 

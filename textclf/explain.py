@@ -1,0 +1,103 @@
+"""Why the network answered as it did: each word's exact effect on every category's probability.
+
+A word's contribution to a category is how much the category's log-probability drops when every
+occurrence of the word is taken out of the text (leave-one-word-out; log-probabilities, because a
+confident network's probabilities barely move), all words in one batched forward pass: no
+sampling (LIME) and no linear surrogate (ELI5).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.feature_extraction.text import CountVectorizer
+
+from textclf.features import weigh_counts
+from textclf.predict import Classifier
+from textclf.train import predict_logits
+
+UNRELIABLE_UNKNOWN_SHARE = 0.5  # more unknown words than this: the answer rests on little
+UNRELIABLE_MARGIN = 0.1  # top two probabilities closer than this: a coin toss
+MAX_EXPLAINED_CHARS = 20_000  # a long post's first ~3,000 words; the batch grows as words^2
+
+
+@dataclass(frozen=True)
+class Explanation:
+    labels: tuple[str, ...]
+    probabilities: np.ndarray  # (classes,)
+    words: tuple[str, ...]  # the text's vocabulary words, in vocabulary order
+    contributions: np.ndarray  # (words, classes): log-probability lost without the word
+    unknown: tuple[str, ...]  # the text's words the network never saw in training
+    total_words: int
+    warning: str | None
+
+    def ranked(self, label: str, top: int = 10) -> list[tuple[str, float]]:
+        """The words that raise label's probability most, most first."""
+        column = self.contributions[:, self.labels.index(label)]
+        order = np.argsort(-column, kind="stable")[:top]
+        return [(self.words[i], float(column[i])) for i in order]
+
+    def contribution(self, word: str, label: str) -> float:
+        return float(self.contributions[self.words.index(word), self.labels.index(label)])
+
+
+def explain(classifier: Classifier, text: str) -> Explanation | None:
+    """Every vocabulary word's contribution to every category; None for blank text."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    text = text[:MAX_EXPLAINED_CHARS]
+    vectorizer = classifier.vectorizer
+    counts = CountVectorizer.transform(vectorizer, [text]).tocsr()  # (1, V) raw counts
+    counts.sort_indices()
+    columns, values, k = counts.indices, counts.data, counts.nnz
+    # Row 0 is the text; row i + 1 the text without word i: a (k + 1, V) batch, O(k^2) entries.
+    keep = ~np.eye(k, dtype=bool)  # (k, k): row i keeps every word but i
+    indices = np.concatenate([columns, np.tile(columns, k)[keep.ravel()]])
+    data = np.concatenate([values, np.tile(values, k)[keep.ravel()]])
+    indptr = np.concatenate([[0], k + np.arange(k + 1) * (k - 1)])
+    batch = sp.csr_matrix((data, indices, indptr), shape=(k + 1, counts.shape[1]))
+    logits = predict_logits(classifier.model, weigh_counts(vectorizer, batch))
+    log_probabilities = torch.log_softmax(logits, dim=1).numpy()  # (k + 1, classes)
+    vocabulary = vectorizer.get_feature_names_out()
+    tokens = vectorizer.build_analyzer()(text)
+    unknown = tuple(dict.fromkeys(t for t in tokens if t not in vectorizer.vocabulary_))
+    full = np.exp(log_probabilities[0])
+    return Explanation(
+        labels=classifier.labels,
+        probabilities=full,
+        words=tuple(vocabulary[columns]),
+        contributions=log_probabilities[0][None, :] - log_probabilities[1:],
+        unknown=unknown,
+        total_words=len(tokens),
+        warning=_warning(full, len(tokens), sum(t not in vectorizer.vocabulary_ for t in tokens)),
+    )
+
+
+def _warning(probabilities: np.ndarray, total: int, unknown: int) -> str | None:
+    if total and unknown / total > UNRELIABLE_UNKNOWN_SHARE:
+        return f"Unreliable: {unknown} of {total} words were never seen in training."
+    top = np.sort(probabilities)[::-1]
+    if len(top) > 1 and top[0] - top[1] < UNRELIABLE_MARGIN:
+        return "Unreliable: the two most likely categories are almost tied."
+    return None
+
+
+def token_spans(classifier: Classifier, text: str) -> list[tuple[str, str | None]]:
+    """The text cut into (piece, word) pairs: word is the vocabulary form of a token, or None for
+    the text between tokens; tokens the network never saw get "" as their word."""
+    vectorizer = classifier.vectorizer
+    pattern = re.compile(vectorizer.token_pattern)
+    pieces, position = [], 0
+    for match in pattern.finditer(text):
+        if match.start() > position:
+            pieces.append((text[position : match.start()], None))
+        word = match.group().lower()
+        pieces.append((match.group(), word if word in vectorizer.vocabulary_ else ""))
+        position = match.end()
+    if position < len(text):
+        pieces.append((text[position:], None))
+    return pieces
