@@ -271,6 +271,7 @@ def results_ui(run: Run, previous: Run | None) -> None:
     st.subheader("Where it goes wrong")
     st.caption("Rows: the post's true group. Columns: the network's answer. The diagonal is right.")
     st.altair_chart(charts.confusion_chart(report))
+    drilldown_ui(run)
 
     st.subheader("Each category against the rest")
     columns = st.columns(min(4, len(report.per_class)))
@@ -379,3 +380,57 @@ def explanation_ui(run: Run, text: str, top_label: str) -> None:
             " …" if len(explanation.unknown) > 20 else ""
         )
         st.caption(f"Never seen in training (no effect): {escape_markdown(shown)}")
+
+
+def _subject(post: str) -> str:
+    """A post's subject line, or its first line when headers were stripped."""
+    match = re.search(r"^Subject:\s*(.*)$", post, re.M)
+    line = match.group(1) if match else next((s for s in post.splitlines() if s.strip()), "")
+    return line.strip()[:120] or "(empty post)"
+
+
+def drilldown_ui(run: Run) -> None:
+    """The test posts behind one cell of the confusion matrix, and why the network chose."""
+    labels = list(run.report.labels)
+    st.markdown("#### Look inside a cell")
+    left, right = st.columns(2)
+    true_label = left.selectbox("True group", labels, key="cell_true")
+    default = next(
+        (
+            j
+            for j in np.argsort(-run.report.confusion[labels.index(true_label)])
+            if labels[j] != true_label
+        ),
+        0,
+    )
+    predicted_label = right.selectbox(
+        "Predicted group", labels, index=int(default), key="cell_predicted"
+    )
+    corpus, _ = data_for(run.config)
+    predicted = run.test_probabilities.argmax(1)
+    rows = np.flatnonzero(
+        (corpus.test_labels == labels.index(true_label))
+        & (predicted == labels.index(predicted_label))
+    )
+    st.caption(f"{len(rows)} test posts of {true_label} that the network called {predicted_label}.")
+    if not len(rows):
+        return
+    table = pd.DataFrame(
+        {
+            "post": [int(i) for i in rows],
+            "subject": [_subject(corpus.test_texts[i]) for i in rows],
+            f"p({true_label})": run.test_probabilities[rows, labels.index(true_label)],
+            f"p({predicted_label})": run.test_probabilities[rows, labels.index(predicted_label)],
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch", height=min(400, 36 + 35 * len(rows)))
+    chosen = st.selectbox(
+        "Explain post",
+        table["post"],
+        format_func=lambda i: f"#{i}: {_subject(corpus.test_texts[i])}",
+        key="cell_post",
+    )
+    post = corpus.test_texts[int(chosen)]
+    explanation = explain(run.classifier, post)
+    if explanation is not None:
+        st.markdown(highlighted_markdown(run, post, explanation, predicted_label))

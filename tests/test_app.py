@@ -1,5 +1,6 @@
 """The app's logic through Streamlit's AppTest: widgets set, script rerun, elements read back."""
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -38,7 +39,8 @@ def test_first_load_trains_the_tutorial_network(app):
     assert accuracy_shown(app) == pytest.approx(run.report.accuracy, abs=5e-5)
     assert accuracy_shown(app) > 0.9
     assert len(app.get("vega_lite_chart")) >= 2 + 3  # history, confusion, one per category
-    assert app.dataframe[0].value["category"].tolist() == list(run.report.labels)
+    per_category = next(d.value for d in app.dataframe if "category" in d.value.columns)
+    assert per_category["category"].tolist() == list(run.report.labels)
 
 
 def test_rerun_without_changes_does_not_retrain(app):
@@ -101,11 +103,30 @@ def test_the_prediction_is_explained_word_by_word(app):
     app.text_area(key="text").input("The pitcher threw a fastball past the batter, zzqx").run()
     assert not app.exception
     assert app.selectbox(key="explain_label").value == "rec.sport.baseball"
-    highlighted = next(m.value for m in app.markdown if "green-background" in m.value)
+    highlighted = next(m.value for m in app.markdown if "[pitcher]" in m.value)
     assert ":green-background[pitcher]" in highlighted and ":gray[~~zzqx~~]" in highlighted
     app.selectbox(key="explain_label").set_value("sci.space").run()
-    highlighted = next(m.value for m in app.markdown if "background[" in m.value)
+    highlighted = next(m.value for m in app.markdown if "[pitcher]" in m.value)
     assert ":red-background[pitcher]" in highlighted
+
+
+def test_a_confusion_cell_lists_exactly_its_posts(app, corpus):
+    run = app.session_state["run"]
+    labels = list(run.report.labels)
+    predicted = run.test_probabilities.argmax(1)
+    for true, guess in (("comp.graphics", "sci.space"), ("sci.space", "sci.space")):
+        app.selectbox(key="cell_true").set_value(true).run()
+        app.selectbox(key="cell_predicted").set_value(guess).run()
+        assert not app.exception
+        expected = np.flatnonzero(
+            (corpus.test_labels == labels.index(true)) & (predicted == labels.index(guess))
+        )
+        count = run.report.confusion[labels.index(true), labels.index(guess)]
+        assert len(expected) == count > 0
+        listed = next(d.value for d in app.dataframe if "subject" in d.value.columns)
+        assert sorted(listed["post"]) == sorted(expected.tolist())
+        assert any(f"{count} test posts of {true}" in c.value for c in app.caption)
+    assert any("background[" in m.value for m in app.markdown)  # the chosen post, explained
 
 
 def test_random_test_post_fills_the_box_and_names_its_group(app):

@@ -61,7 +61,8 @@ def explain(classifier: Classifier, text: str) -> Explanation | None:
     indptr = np.concatenate([[0], k + np.arange(k + 1) * (k - 1)])
     batch = sp.csr_matrix((data, indices, indptr), shape=(k + 1, counts.shape[1]))
     logits = predict_logits(classifier.model, weigh_counts(vectorizer, batch))
-    log_probabilities = torch.log_softmax(logits, dim=1).numpy()  # (k + 1, classes)
+    # float64: a confident answer's log-probability is within 1e-8 of 0, below float32's reach
+    log_probabilities = torch.log_softmax(logits.double(), dim=1).numpy()  # (k + 1, classes)
     vocabulary = vectorizer.get_feature_names_out()
     tokens = vectorizer.build_analyzer()(text)
     unknown = tuple(dict.fromkeys(t for t in tokens if t not in vectorizer.vocabulary_))
