@@ -246,7 +246,9 @@ def train_ui(config: TrainConfig) -> Run:
             text=f"Epoch {record.epoch}/{config.epochs} · test accuracy {record.test_accuracy:.1%}",
         )
         if record.epoch < config.epochs and time.monotonic() - drawn[0] >= CHART_EVERY:
-            chart.altair_chart(charts.history_chart(history, config.epochs), width="stretch")
+            chart.altair_chart(
+                charts.history_chart(history, config.epochs, corpus.label_names), width="stretch"
+            )
             drawn[0] = time.monotonic()
 
     run = run_training(config, corpus, features, on_epoch=on_epoch)
@@ -266,7 +268,9 @@ def results_ui(run: Run, previous: Run | None) -> None:
     left.metric("Test accuracy", f"{report.accuracy:.2%}", delta=delta)
     middle.metric("Training loop", f"{run.train_seconds:.2f} s")
     right.metric("Vocabulary", f"{len(run.classifier.vectorizer.vocabulary_):,} words")
-    st.altair_chart(charts.history_chart(run.history, run.config.epochs), width="stretch")
+    st.altair_chart(
+        charts.history_chart(run.history, run.config.epochs, run.report.labels), width="stretch"
+    )
 
     st.subheader("Where it goes wrong")
     st.caption("Rows: the post's true group. Columns: the network's answer. The diagonal is right.")

@@ -57,3 +57,12 @@ def test_layers_dropout_and_tfidf_train(corpus):
     )
     result = run(config, corpus, tfidf)
     assert result.report.accuracy > 0.9
+
+
+def test_each_epoch_records_every_categorys_test_accuracy(tutorial_run, corpus):
+    last = tutorial_run.history[-1]
+    assert len(last.test_recall) == 3
+    recall = [s.recall for s in tutorial_run.report.per_class]
+    assert np.allclose(last.test_recall, recall)
+    weights = np.bincount(corpus.test_labels) / len(corpus.test_labels)
+    assert np.isclose(np.dot(weights, last.test_recall), last.test_accuracy)

@@ -10,8 +10,11 @@ from textclf.metrics import ClassScores, Report
 from textclf.train import EpochRecord
 
 
-def history_chart(history: list[EpochRecord], epochs: int | None = None) -> alt.HConcatChart:
-    """Training loss beside train and test accuracy, one point per epoch."""
+def history_chart(
+    history: list[EpochRecord], epochs: int | None = None, labels: tuple[str, ...] = ()
+) -> alt.HConcatChart:
+    """Training loss, train and test accuracy, and (given labels) each category's test accuracy:
+    which topic is learned first, which one slips as the network overfits."""
     frame = pd.DataFrame([record.__dict__ for record in history])
     if frame.empty:
         frame = pd.DataFrame(columns=["epoch", "loss", "train_accuracy", "test_accuracy"])
@@ -42,7 +45,27 @@ def history_chart(history: list[EpochRecord], epochs: int | None = None) -> alt.
         )
         .properties(height=220)
     )
-    return alt.hconcat(loss, accuracy)
+    if not labels or frame.empty:
+        return alt.hconcat(loss, accuracy)
+    per_class = pd.DataFrame(
+        [
+            {"epoch": record.epoch, "category": label, "accuracy": recall}
+            for record in history
+            for label, recall in zip(labels, record.test_recall, strict=False)
+        ]
+    )
+    categories = (
+        alt.Chart(per_class, title="test accuracy per category")
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y=alt.Y("accuracy:Q", scale=alt.Scale(zero=False, domainMax=1)),
+            color=alt.Color("category:N", legend=alt.Legend(orient="bottom", columns=2)),
+            tooltip=["epoch", "category", alt.Tooltip("accuracy:Q", format=".3f")],
+        )
+        .properties(height=220)
+    )
+    return alt.hconcat(loss, accuracy, categories)
 
 
 def confusion_chart(report: Report) -> alt.LayerChart:

@@ -27,6 +27,7 @@ class EpochRecord:
     train_accuracy: float
     test_accuracy: float
     seconds: float  # spent training so far, on_epoch callbacks excluded
+    test_recall: tuple[float, ...] = ()  # per category: the share of its test posts called right
 
 
 @dataclass
@@ -155,12 +156,19 @@ def train(
             total_loss += loss.item() * (stop - start)
         if table is not None:
             table.flush()
+        test_predictions = predict_logits(model, X_test).argmax(1).numpy()
         record = EpochRecord(
             epoch=epoch,
             loss=total_loss / max(n, 1),
             train_accuracy=accuracy(model, X_train, y_train),
-            test_accuracy=accuracy(model, X_test, y_test),
+            test_accuracy=float((test_predictions == y_test).mean())
+            if len(y_test)
+            else float("nan"),
             seconds=time.perf_counter() - started - in_callbacks,
+            test_recall=tuple(
+                float((test_predictions[y_test == c] == c).mean()) if (y_test == c).any() else 0.0
+                for c in range(classes)
+            ),
         )
         result.history.append(record)
         if on_epoch is not None:
