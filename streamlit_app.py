@@ -36,6 +36,7 @@ if pressed or run is None or (auto and run.config != config):
         st.error("This network does not fit in memory here: use fewer hidden units or words.")
         st.stop()
     st.session_state["previous"], st.session_state["run"] = run, new_run
+    ui.remember(new_run)
     run = new_run
 elif run.config != config:
     st.info("The settings changed since this network was trained: press Train to see their effect.")
@@ -43,3 +44,4 @@ elif run.config != config:
 ui.share_ui(run)
 ui.results_ui(run, st.session_state.get("previous"))
 ui.prediction_ui(run)
+ui.history_ui()

@@ -23,6 +23,7 @@ from textclf.config import (
     VOCABULARY_CHOICES,
     TrainConfig,
     config_fields,
+    format_setting,
     option_name,
 )
 from textclf.data import Corpus, load_newsgroups
@@ -438,3 +439,68 @@ def drilldown_ui(run: Run) -> None:
     explanation = explain(run.classifier, post)
     if explanation is not None:
         st.markdown(highlighted_markdown(run, post, explanation, predicted_label))
+
+
+MAX_RUNS = 8  # kept per session; a 20-group network holds ~50 MB, so the oldest go first
+
+
+def remember(run: Run) -> None:
+    runs = st.session_state.setdefault("runs", [])
+    runs.append(run)
+    del runs[:-MAX_RUNS]
+    st.session_state["run_numbers"] = st.session_state.get("run_numbers", 0) + 1
+    run.number = st.session_state["run_numbers"]
+
+
+def _restore(run: Run) -> None:
+    st.session_state["previous"] = st.session_state.get("run")
+    st.session_state["run"] = run
+    apply_preset(run.config)  # the sidebar shows the restored run's settings: nothing retrains
+
+
+def _changes(before: TrainConfig | None, after: TrainConfig) -> str:
+    if before is None:
+        return "first run"
+    changed = [
+        f"{option_name(name)} {format_setting(getattr(before, name))} → "
+        f"{format_setting(getattr(after, name))}"
+        for name in config_fields()
+        if getattr(before, name) != getattr(after, name)
+    ]
+    return "; ".join(changed) or "same settings"
+
+
+def history_ui() -> None:
+    """Every run of this session: what changed, how it scored, its curve; any can come back."""
+    runs = st.session_state.get("runs", [])
+    if len(runs) < 2:
+        return
+    st.subheader("Runs in this session")
+    current = st.session_state.get("run")
+    table = pd.DataFrame(
+        [
+            {
+                "run": f"#{r.number}" + (" (shown)" if r is current else ""),
+                "changed from the run before": _changes(
+                    runs[i - 1].config if i else None, r.config
+                ),
+                "test accuracy": r.report.accuracy,
+                "training s": r.train_seconds,
+            }
+            for i, r in enumerate(runs)
+        ]
+    )
+    st.dataframe(
+        table.style.format({"test accuracy": "{:.2%}", "training s": "{:.2f}"}),
+        hide_index=True,
+        width="stretch",
+    )
+    st.altair_chart(charts.runs_chart([(f"#{r.number}", r.history) for r in runs]), width="stretch")
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = left.selectbox(
+        "Run",
+        runs,
+        format_func=lambda r: f"#{r.number}: {r.report.accuracy:.2%}",
+        key="restore_choice",
+    )
+    right.button("Restore", on_click=_restore, args=(chosen,), disabled=chosen is current)

@@ -129,6 +129,22 @@ def test_a_confusion_cell_lists_exactly_its_posts(app, corpus):
     assert any("background[" in m.value for m in app.markdown)  # the chosen post, explained
 
 
+def test_runs_are_kept_and_an_earlier_one_restored(app):
+    first = app.session_state["run"]
+    app.slider(key="hidden").set_value(20).run()
+    second = app.session_state["run"]
+    table = next(d.value for d in app.dataframe if "changed from the run before" in d.value.columns)
+    assert table["changed from the run before"].tolist() == ["first run", "hidden 100 → 20"]
+    assert table["test accuracy"].tolist() == [first.report.accuracy, second.report.accuracy]
+    app.selectbox(key="restore_choice").set_value(first).run()
+    next(b for b in app.button if b.label == "Restore").click().run()
+    assert not app.exception
+    assert app.session_state["run"].number == first.number == 1
+    assert len(app.session_state["runs"]) == 2  # restored, not retrained
+    assert app.slider(key="hidden").value == 100
+    assert accuracy_shown(app) == pytest.approx(first.report.accuracy, abs=5e-5)
+
+
 def test_random_test_post_fills_the_box_and_names_its_group(app):
     next(b for b in app.button if b.label == "Random test post").click().run()
     text = app.text_area(key="text").value

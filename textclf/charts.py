@@ -68,6 +68,28 @@ def history_chart(
     return alt.hconcat(loss, accuracy, categories)
 
 
+def runs_chart(runs: list[tuple[str, list[EpochRecord]]]) -> alt.Chart:
+    """Test accuracy per epoch of several runs, overlaid."""
+    frame = pd.DataFrame(
+        [
+            {"run": name, "epoch": record.epoch, "test accuracy": record.test_accuracy}
+            for name, history in runs
+            for record in history
+        ]
+    )
+    return (
+        alt.Chart(frame, title="test accuracy of each run")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y("test accuracy:Q", scale=alt.Scale(zero=False)),
+            color=alt.Color("run:N", sort=[name for name, _ in runs]),
+            tooltip=["run", "epoch", alt.Tooltip("test accuracy:Q", format=".4f")],
+        )
+        .properties(height=240)
+    )
+
+
 def confusion_chart(report: Report) -> alt.LayerChart:
     """The N x N confusion matrix as a heatmap with its counts: rows true, columns predicted."""
     rows = [

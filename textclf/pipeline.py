@@ -15,7 +15,7 @@ from textclf.predict import Classifier
 from textclf.train import EpochRecord, predict_logits, train
 
 
-@dataclass
+@dataclass(eq=False)  # a run is itself: compared by identity, never array by array
 class Run:
     config: TrainConfig
     classifier: Classifier
@@ -24,6 +24,7 @@ class Run:
     report: Report  # on the test posts
     test_probabilities: np.ndarray  # (n_test, classes)
     stopped: bool = False
+    number: int = 0  # its place among a session's runs, set by the app
 
     def summary(self) -> dict:
         """What `train --json` prints: scores, timings and the per-epoch history."""
