@@ -44,4 +44,5 @@ elif run.config != config:
 ui.share_ui(run)
 ui.results_ui(run, st.session_state.get("previous"))
 ui.prediction_ui(run)
+ui.learned_ui(run)
 ui.history_ui()

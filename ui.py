@@ -29,7 +29,9 @@ from textclf.config import (
 from textclf.data import Corpus, load_newsgroups
 from textclf.explain import MAX_EXPLAINED_CHARS, explain, token_spans
 from textclf.features import Features, fit_features
+from textclf.insight import baseline_report, header_artefacts, hidden_map, top_words
 from textclf.links import TEXT_PARAMETER, link_query, read_link
+from textclf.metrics import Report
 from textclf.persist import classifier_to_bytes
 from textclf.pipeline import Run
 from textclf.pipeline import run as run_training
@@ -277,6 +279,7 @@ def results_ui(run: Run, previous: Run | None) -> None:
     st.caption("Rows: the post's true group. Columns: the network's answer. The diagonal is right.")
     st.altair_chart(charts.confusion_chart(report))
     drilldown_ui(run)
+    baseline_ui(run)
 
     st.subheader("Each category against the rest")
     columns = st.columns(min(4, len(report.per_class)))
@@ -504,3 +507,80 @@ def history_ui() -> None:
         key="restore_choice",
     )
     right.button("Restore", on_click=_restore, args=(chosen,), disabled=chosen is current)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def baseline_data(
+    categories: tuple[str, ...], remove: tuple[str, ...], features: str, max_features: int
+) -> Report:
+    corpus, vectorised = load_data(categories, remove, features, max_features)
+    return baseline_report(corpus, vectorised)
+
+
+def _insight(run: Run) -> dict:
+    """Per run, computed once: its top words and its map of the test posts."""
+    store = st.session_state.setdefault("insight", {})
+    if run.number not in store or store[run.number]["run"] is not run:
+        corpus, features = data_for(run.config)
+        store[run.number] = {
+            "run": run,
+            "top_words": top_words(run.classifier),
+            "map": hidden_map(run.classifier, features.X_test),
+        }
+        for number in [
+            n for n in store if n not in {r.number for r in st.session_state.get("runs", [])}
+        ]:
+            store.pop(number)  # runs that left the history take their insight with them
+    return store[run.number]
+
+
+def _strip_metadata() -> None:
+    st.session_state[_key("remove")] = list(METADATA)
+
+
+def learned_ui(run: Run) -> None:
+    """What the network learned: its words per category, header artefacts, the hidden-layer map."""
+    st.subheader("What the network learned")
+    insight = _insight(run)
+    words = insight["top_words"]
+    artefacts = sorted(
+        {w for ranked in words.values() for w in header_artefacts([w for w, _ in ranked])}
+    )
+    if artefacts and not run.config.remove:
+        st.info(
+            "Some of the words the network relies on come from e-mail headers and addresses, not "
+            f"from what the posts say ({escape_markdown(', '.join(artefacts[:12]))}): its score "
+            "is partly for the wrong reason."
+        )
+        st.button("Strip headers, footers and quotes", on_click=_strip_metadata)
+    st.caption("The words that, alone in a post, raise each category's log-probability most.")
+    columns = st.columns(min(3, len(words)))
+    for i, (label, ranked) in enumerate(words.items()):
+        columns[i % len(columns)].altair_chart(
+            charts.contribution_chart(ranked, label), width="stretch"
+        )
+    corpus, _ = data_for(run.config)
+    st.altair_chart(
+        charts.hidden_map_chart(
+            insight["map"],
+            [run.report.labels[y] for y in corpus.test_labels],
+            [_subject(t) for t in corpus.test_texts],
+        ),
+        width="stretch",
+    )
+
+
+def baseline_ui(run: Run) -> None:
+    """A scikit-learn model on the same split and features, beside the network."""
+    report = baseline_data(
+        run.config.categories, run.config.remove, run.config.features, run.config.max_features
+    )
+    left, right = st.columns(2)
+    left.metric(
+        "ComplementNB on the same features",
+        f"{report.accuracy:.2%}",
+        delta=f"{(run.report.accuracy - report.accuracy) * 100:+.2f} points: the network",
+        delta_color="off",
+    )
+    right.caption("Its confusion matrix")
+    right.altair_chart(charts.confusion_chart(report))

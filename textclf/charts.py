@@ -164,6 +164,25 @@ def contribution_chart(ranked: list[tuple[str, float]], label: str) -> alt.Chart
     )
 
 
+def hidden_map_chart(points: np.ndarray, categories: list[str], subjects: list[str]) -> alt.Chart:
+    """Test posts placed by the network's last hidden layer (PCA to 2-D), coloured by true group."""
+    frame = pd.DataFrame(
+        {"x": points[:, 0], "y": points[:, 1], "group": categories, "subject": subjects}
+    )
+    return (
+        alt.Chart(frame, title="test posts as the last hidden layer sees them (PCA)")
+        .mark_circle(size=18, opacity=0.6)
+        .encode(
+            x=alt.X("x:Q", title="first principal component"),
+            y=alt.Y("y:Q", title="second principal component"),
+            color=alt.Color("group:N", legend=alt.Legend(orient="bottom", columns=3)),
+            tooltip=["group", "subject"],
+        )
+        .properties(height=420)
+        .interactive()
+    )
+
+
 def probability_chart(ranked: list[tuple[str, float]]) -> alt.LayerChart:
     """Horizontal bars, most probable category on top."""
     frame = pd.DataFrame(ranked, columns=["category", "probability"])
