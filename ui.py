@@ -427,8 +427,10 @@ def drilldown_ui(run: Run) -> None:
         {
             "post": [int(i) for i in rows],
             "subject": [_subject(corpus.test_texts[i]) for i in rows],
-            f"p({true_label})": run.test_probabilities[rows, labels.index(true_label)],
-            f"p({predicted_label})": run.test_probabilities[rows, labels.index(predicted_label)],
+            f"p({true_label})": run.test_probabilities[rows, labels.index(true_label)].round(4),
+            f"p({predicted_label})": run.test_probabilities[
+                rows, labels.index(predicted_label)
+            ].round(4),
         }
     )
     st.dataframe(table, hide_index=True, width="stretch", height=min(400, 36 + 35 * len(rows)))
@@ -556,9 +558,8 @@ def learned_ui(run: Run) -> None:
     st.caption("The words that, alone in a post, raise each category's log-probability most.")
     columns = st.columns(min(3, len(words)))
     for i, (label, ranked) in enumerate(words.items()):
-        columns[i % len(columns)].altair_chart(
-            charts.contribution_chart(ranked, label), width="stretch"
-        )
+        chart = charts.contribution_chart(ranked, label, axis="log-probability gained, alone")
+        columns[i % len(columns)].altair_chart(chart, width="stretch")
     corpus, _ = data_for(run.config)
     st.altair_chart(
         charts.hidden_map_chart(
@@ -579,7 +580,7 @@ def baseline_ui(run: Run) -> None:
     left.metric(
         "ComplementNB on the same features",
         f"{report.accuracy:.2%}",
-        delta=f"{(run.report.accuracy - report.accuracy) * 100:+.2f} points: the network",
+        delta=f"network {(run.report.accuracy - report.accuracy) * 100:+.2f} points against it",
         delta_color="off",
     )
     right.caption("Its confusion matrix")

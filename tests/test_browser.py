@@ -140,11 +140,13 @@ def test_default_page_trains_and_shows_everything(server, page):
     shown = float(accuracy_metric(page).inner_text().rstrip("%")) / 100
     assert shown > 0.94
     expect(page.get_by_text("Where it goes wrong")).to_be_visible()
-    # loss/accuracy chart, the confusion matrix and one 2 x 2 matrix per category
-    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(5, timeout=30_000)
+    # curves; confusion matrices of the network and of ComplementNB; a 2 x 2 matrix and a
+    # top-words chart per category; the hidden-layer map
+    charts = page.get_by_test_id("stVegaLiteChart")
+    expect(charts).to_have_count(1 + 2 + 3 + 3 + 1, timeout=30_000)
     ask(page, "The pitcher threw a fastball and the batter hit a home run")
     expect(page.get_by_text("Most likely: rec.sport.baseball")).to_be_visible(timeout=30_000)
-    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(7)  # + probabilities, word effects
+    expect(charts).to_have_count(12)  # + probabilities, word effects
     expect(page.get_by_text("each word's effect on rec.sport.baseball")).to_be_visible()
     expect(page.get_by_text("pitcher", exact=True).first).to_be_visible()  # highlighted in place
 

@@ -143,7 +143,11 @@ def one_vs_rest_chart(scores: ClassScores) -> alt.LayerChart:
     return (cells + text).properties(width=alt.Step(75), height=alt.Step(40))
 
 
-def contribution_chart(ranked: list[tuple[str, float]], label: str) -> alt.Chart:
+def contribution_chart(
+    ranked: list[tuple[str, float]],
+    label: str,
+    axis: str = "log-probability lost without the word",
+) -> alt.Chart:
     """Words' effects on one category's log-probability, the most raising first."""
     frame = pd.DataFrame(ranked, columns=["word", "effect"])
     frame["direction"] = np.where(frame["effect"] >= 0, "raises", "lowers")
@@ -152,7 +156,7 @@ def contribution_chart(ranked: list[tuple[str, float]], label: str) -> alt.Chart
         .mark_bar()
         .encode(
             y=alt.Y("word:N", sort="-x", title=None),
-            x=alt.X("effect:Q", title="log-probability lost without the word"),
+            x=alt.X("effect:Q", title=axis),
             color=alt.Color(
                 "direction:N",
                 scale=alt.Scale(domain=["raises", "lowers"], range=["#54a24b", "#e45756"]),

@@ -50,7 +50,8 @@ def header_artefacts(words: list[str]) -> list[str]:
 
 
 def hidden_map(classifier: Classifier, X: sp.csr_matrix) -> np.ndarray:
-    """Each row's last-hidden-layer activations projected to 2-D by PCA, (rows, 2)."""
+    """Each row's last-hidden-layer activations, scaled to unit length (a long post's counts make
+    its activations large without changing their direction), projected to 2-D by PCA."""
     model = classifier.model
     model.eval()
     with torch.no_grad():
@@ -60,7 +61,8 @@ def hidden_map(classifier: Classifier, X: sp.csr_matrix) -> np.ndarray:
                 for i in range(0, X.shape[0], 4096)
             ]
         ).numpy()
-    return PCA(n_components=2, random_state=0).fit_transform(hidden)
+    norms = np.linalg.norm(hidden, axis=1, keepdims=True)
+    return PCA(n_components=2, random_state=0).fit_transform(hidden / np.maximum(norms, 1e-12))
 
 
 def baseline_report(corpus: Corpus, features: Features) -> Report:
