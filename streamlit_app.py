@@ -41,7 +41,6 @@ if pressed or run is None or (auto and run.config != config):
 elif run.config != config:
     st.info("The settings changed since this network was trained: press Train to see their effect.")
 
-ui.share_ui(run)
 ui.results_ui(run, st.session_state.get("previous"))
 ui.prediction_ui(run)
 ui.learned_ui(run)

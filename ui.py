@@ -317,6 +317,7 @@ def _forget_true_group() -> None:
     st.session_state.pop("true_group", None)
 
 
+@st.fragment  # typing reruns this panel alone, not the whole page
 def prediction_ui(run: Run) -> None:
     st.subheader("Try it")
     st.button("Random test post", on_click=_fill_random_post, args=(run,))
@@ -327,6 +328,7 @@ def prediction_ui(run: Run) -> None:
         placeholder="e.g. The pitcher threw three strikes and the crowd cheered the home run.",
         on_change=_forget_true_group,
     )
+    share_ui(run)  # in this panel, so the link carries the text as it is now
     true_group = st.session_state.get("true_group")
     if true_group:
         st.caption(f"This test post’s true group: **{true_group}**")
@@ -397,6 +399,7 @@ def _subject(post: str) -> str:
     return line.strip()[:120] or "(empty post)"
 
 
+@st.fragment  # choosing a cell or a post reruns this panel alone
 def drilldown_ui(run: Run) -> None:
     """The test posts behind one cell of the confusion matrix, and why the network chose."""
     labels = list(run.report.labels)
