@@ -527,9 +527,12 @@ def _insight(run: Run) -> dict:
     store = st.session_state.setdefault("insight", {})
     if run.number not in store or store[run.number]["run"] is not run:
         corpus, features = data_for(run.config)
+        words = top_words(run.classifier)
+        candidates = sorted({w for ranked in words.values() for w, _ in ranked})
         store[run.number] = {
             "run": run,
-            "top_words": top_words(run.classifier),
+            "top_words": words,
+            "artefacts": header_artefacts(candidates, corpus.test_texts),
             "map": hidden_map(run.classifier, features.X_test),
         }
         for number in [
@@ -548,9 +551,7 @@ def learned_ui(run: Run) -> None:
     st.subheader("What the network learned")
     insight = _insight(run)
     words = insight["top_words"]
-    artefacts = sorted(
-        {w for ranked in words.values() for w in header_artefacts([w for w, _ in ranked])}
-    )
+    artefacts = insight["artefacts"]
     if artefacts and not run.config.remove:
         st.info(
             "Some of the words the network relies on come from e-mail headers and addresses, not "

@@ -145,6 +145,30 @@ def test_runs_are_kept_and_an_earlier_one_restored(app):
     assert accuracy_shown(app) == pytest.approx(first.report.accuracy, abs=5e-5)
 
 
+def test_what_the_network_learned_is_shown(app):
+    frames = [chart_data(chart) for chart in app.get("vega_lite_chart")]
+    top_words = [f for f in frames if "word" in f.columns and "effect" in f.columns]
+    assert len(top_words) == 3  # one chart per category
+    assert any("baseball" in f["word"].tolist() for f in top_words)
+    points = next(f for f in frames if {"x", "y", "subject"} <= set(f.columns))
+    assert len(points) == 1180 and set(points["group"]) == set(
+        app.session_state["run"].report.labels
+    )
+    baseline = next(m for m in app.metric if m.label == "ComplementNB on the same features")
+    assert float(baseline.value.rstrip("%")) > 90
+
+
+def test_header_artefacts_are_pointed_out_and_stripped_in_one_click():
+    groups = ["comp.graphics", "rec.autos", "sci.med", "sci.space"]
+    at = open_link({"categories": groups})
+    note = next(i.value for i in at.info if "e-mail headers" in i.value)
+    assert "sender" in note
+    next(b for b in at.button if b.label == "Strip headers, footers and quotes").click().run()
+    assert not at.exception
+    assert at.session_state["run"].config.remove == ("headers", "footers", "quotes")
+    assert not any("e-mail headers" in i.value for i in at.info)
+
+
 def test_random_test_post_fills_the_box_and_names_its_group(app):
     next(b for b in app.button if b.label == "Random test post").click().run()
     text = app.text_area(key="text").value
