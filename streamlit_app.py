@@ -41,7 +41,8 @@ if pressed or run is None or (auto and run.config != config):
 elif run.config != config:
     st.info("The settings changed since this network was trained: press Train to see their effect.")
 
-ui.results_ui(run, st.session_state.get("previous"))
+corpus, features = ui.data_for(run.config)  # once per rerun: each cache read is a fresh copy
+ui.results_ui(run, st.session_state.get("previous"), corpus)
 ui.prediction_ui(run)
-ui.learned_ui(run)
+ui.learned_ui(run, corpus, features)
 ui.history_ui()

@@ -260,7 +260,7 @@ def train_ui(config: TrainConfig) -> Run:
     return run
 
 
-def results_ui(run: Run, previous: Run | None) -> None:
+def results_ui(run: Run, previous: Run | None, corpus: Corpus) -> None:
     report = run.report
     delta = None
     if previous is not None:
@@ -278,7 +278,7 @@ def results_ui(run: Run, previous: Run | None) -> None:
     st.subheader("Where it goes wrong")
     st.caption("Rows: the post's true group. Columns: the network's answer. The diagonal is right.")
     st.altair_chart(charts.confusion_chart(report))
-    drilldown_ui(run)
+    drilldown_ui(run, corpus)
     baseline_ui(run)
 
     st.subheader("Each category against the rest")
@@ -400,7 +400,7 @@ def _subject(post: str) -> str:
 
 
 @st.fragment  # choosing a cell or a post reruns this panel alone
-def drilldown_ui(run: Run) -> None:
+def drilldown_ui(run: Run, corpus: Corpus) -> None:
     """The test posts behind one cell of the confusion matrix, and why the network chose."""
     labels = list(run.report.labels)
     st.markdown("#### Look inside a cell")
@@ -417,7 +417,6 @@ def drilldown_ui(run: Run) -> None:
     predicted_label = right.selectbox(
         "Predicted group", labels, index=int(default), key="cell_predicted"
     )
-    corpus, _ = data_for(run.config)
     predicted = run.test_probabilities.argmax(1)
     rows = np.flatnonzero(
         (corpus.test_labels == labels.index(true_label))
@@ -522,11 +521,10 @@ def baseline_data(
     return baseline_report(corpus, vectorised)
 
 
-def _insight(run: Run) -> dict:
+def _insight(run: Run, corpus: Corpus, features: Features) -> dict:
     """Per run, computed once: its top words and its map of the test posts."""
     store = st.session_state.setdefault("insight", {})
     if run.number not in store or store[run.number]["run"] is not run:
-        corpus, features = data_for(run.config)
         words = top_words(run.classifier)
         candidates = sorted({w for ranked in words.values() for w, _ in ranked})
         store[run.number] = {
@@ -546,10 +544,10 @@ def _strip_metadata() -> None:
     st.session_state[_key("remove")] = list(METADATA)
 
 
-def learned_ui(run: Run) -> None:
+def learned_ui(run: Run, corpus: Corpus, features: Features) -> None:
     """What the network learned: its words per category, header artefacts, the hidden-layer map."""
     st.subheader("What the network learned")
-    insight = _insight(run)
+    insight = _insight(run, corpus, features)
     words = insight["top_words"]
     artefacts = insight["artefacts"]
     if artefacts and not run.config.remove:
@@ -564,7 +562,6 @@ def learned_ui(run: Run) -> None:
     for i, (label, ranked) in enumerate(words.items()):
         chart = charts.contribution_chart(ranked, label, axis="log-probability gained, alone")
         columns[i % len(columns)].altair_chart(chart, width="stretch")
-    corpus, _ = data_for(run.config)
     st.altair_chart(
         charts.hidden_map_chart(
             insight["map"],

@@ -63,14 +63,13 @@ def explain(classifier: Classifier, text: str) -> Explanation | None:
     logits = predict_logits(classifier.model, weigh_counts(vectorizer, batch))
     # float64: a confident answer's log-probability is within 1e-8 of 0, below float32's reach
     log_probabilities = torch.log_softmax(logits.double(), dim=1).numpy()  # (k + 1, classes)
-    vocabulary = vectorizer.get_feature_names_out()
     tokens = vectorizer.build_analyzer()(text)
     unknown = tuple(dict.fromkeys(t for t in tokens if t not in vectorizer.vocabulary_))
     full = np.exp(log_probabilities[0])
     return Explanation(
         labels=classifier.labels,
         probabilities=full,
-        words=tuple(vocabulary[columns]),
+        words=tuple(classifier.words[columns]),
         contributions=log_probabilities[0][None, :] - log_probabilities[1:],
         unknown=unknown,
         total_words=len(tokens),

@@ -31,11 +31,10 @@ def top_words(classifier: Classifier, top: int = 10) -> dict[str, list[tuple[str
     logits = predict_logits(classifier.model, sp.vstack([empty, alone], format="csr")).double()
     log_probabilities = torch.log_softmax(logits, dim=1).numpy()
     effects = log_probabilities[1:] - log_probabilities[0]  # (V, classes)
-    vocabulary = vectorizer.get_feature_names_out()
     ranked = {}
     for c, label in enumerate(classifier.labels):
         best = np.argsort(-effects[:, c], kind="stable")[:top]
-        ranked[label] = [(str(vocabulary[i]), float(effects[i, c])) for i in best]
+        ranked[label] = [(str(classifier.words[i]), float(effects[i, c])) for i in best]
     return ranked
 
 

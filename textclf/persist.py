@@ -26,9 +26,7 @@ class ModelFileError(ValueError):
 
 def classifier_to_bytes(classifier: Classifier) -> bytes:
     vectorizer = classifier.vectorizer
-    vocabulary = [""] * len(vectorizer.vocabulary_)
-    for word, index in vectorizer.vocabulary_.items():
-        vocabulary[index] = word
+    vocabulary = classifier.words.tolist()
     config = {
         k: list(v) if isinstance(v, tuple) else v for k, v in classifier.config.__dict__.items()
     }

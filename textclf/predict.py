@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -23,6 +24,11 @@ class Classifier:
     vectorizer: CountVectorizer
     labels: tuple[str, ...]
     config: TrainConfig
+
+    @cached_property
+    def words(self) -> np.ndarray:
+        """The vocabulary by word id, built once: get_feature_names_out sorts all V words."""
+        return self.vectorizer.get_feature_names_out()
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """(len(texts), classes) softmax probabilities."""
