@@ -5,6 +5,8 @@ import streamlit as st
 import ui
 from textclf.config import TrainConfig, settings_problems
 from textclf.data import DataUnavailable
+from textclf.pipeline import training_problems
+from textclf.tables import DataProblem
 
 st.set_page_config(page_title="textclf · watch a network learn", page_icon="🧠", layout="wide")
 st.title("Watch a neural network learn to sort newsgroup posts")
@@ -14,7 +16,8 @@ st.caption(
 )
 
 ui.apply_link_once()
-settings = ui.settings_ui()
+own = st.session_state["own"] = ui.own_data_ui()  # None: 20 Newsgroups
+settings = ui.settings_ui(newsgroups=own is None)
 ui.rerun_for_link_fallback()
 auto = st.sidebar.toggle("Retrain on every change", value=True, key="auto")
 ui.link_notice_ui()
@@ -23,26 +26,39 @@ if problems:
     st.warning("These settings cannot train: " + "; ".join(problems))
     st.stop()
 config = TrainConfig(**settings)
+try:
+    corpus, features = ui.data_for(config, own)
+except DataUnavailable as error:
+    ui.archive_ui(error)  # offline: asks for the archive, then reruns
+except DataProblem as error:
+    st.error(f"Your texts cannot be used this way: {error}")
+    st.stop()
+for note in corpus.notes:
+    st.caption(f"Note: {ui.escape_markdown(note)}.")
+problems = training_problems(config, features.X_train.shape[0])
+if problems:
+    st.warning("These settings cannot train: " + "; ".join(problems))
+    st.stop()
 
 run = st.session_state.get("run")
 pressed = st.button("Train", type="primary", help="Train a new network with the sidebar's settings")
-if pressed or run is None or (auto and run.config != config):
+stale = run is not None and (run.config != config or run.data_source != own)
+if pressed or run is None or (auto and stale):
     try:
-        new_run = ui.train_ui(config)
-    except DataUnavailable as error:
-        st.error(str(error))
-        st.stop()
+        new_run = ui.train_ui(config, corpus, features)
     except MemoryError:
         st.error("This network does not fit in memory here: use fewer hidden units or words.")
         st.stop()
+    new_run.data_source = own
     st.session_state["previous"], st.session_state["run"] = run, new_run
     ui.remember(new_run)
-    run = new_run
-elif run.config != config:
+    run, stale = new_run, False
+elif stale:
     st.info("The settings changed since this network was trained: press Train to see their effect.")
+    corpus, features = ui.data_for(run.config, run.data_source)
 
-corpus, features = ui.data_for(run.config)  # once per rerun: each cache read is a fresh copy
 ui.results_ui(run, st.session_state.get("previous"), corpus)
 ui.prediction_ui(run)
 ui.learned_ui(run, corpus, features)
 ui.history_ui()
+ui.forget_unused_files()

@@ -4,6 +4,7 @@ streamlit_app.py that imports streamlit."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import random
 import re
 import time
@@ -26,7 +27,14 @@ from textclf.config import (
     format_setting,
     option_name,
 )
-from textclf.data import Corpus, load_newsgroups
+from textclf.data import (
+    Corpus,
+    DataUnavailable,
+    data_home,
+    install_archive,
+    load_newsgroups,
+    writable_data_home,
+)
 from textclf.explain import MAX_EXPLAINED_CHARS, explain, token_spans
 from textclf.features import Features, fit_features
 from textclf.insight import baseline_report, header_artefacts, hidden_map, top_words
@@ -36,6 +44,16 @@ from textclf.persist import classifier_to_bytes
 from textclf.pipeline import Run
 from textclf.pipeline import run as run_training
 from textclf.predict import predict_text
+from textclf.tables import (
+    MAX_FILE_MB,
+    TEST_SIZE_RANGE,
+    DataProblem,
+    Table,
+    corpus_from_tables,
+    read_table,
+)
+
+OWN_FILE_TYPES = ["csv", "tsv", "tab", "txt", "jsonl", "ndjson", "json"]
 
 
 # Bounded: an entry for all 20 groups holds about 50 MB, and a hosted demo runs for weeks.
@@ -50,8 +68,161 @@ def load_data(
     return dataclasses.replace(corpus, train_texts=[]), vectorised
 
 
-def data_for(config: TrainConfig) -> tuple[Corpus, Features]:
+def data_for(config: TrainConfig, own: OwnData | None = None) -> tuple[Corpus, Features]:
+    """The vectorised data config trains on: its newsgroups, or the person's file."""
+    if own is not None:
+        return own_data(own, config.features, config.max_features)
     return load_data(config.categories, config.remove, config.features, config.max_features)
+
+
+@dataclasses.dataclass(frozen=True)
+class OwnData:
+    """A person's file and their choices for it: what a run on their texts learned from. The
+    bytes stay in the session's file store, once per file, found by digest."""
+
+    name: str
+    digest: str
+    text_column: str
+    label_column: str
+    test_size: float
+    test_name: str = ""
+    test_digest: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.name + (f" (tested on {self.test_name})" if self.test_name else "")
+
+
+def _store_file(data: bytes) -> str:
+    digest = hashlib.sha256(data).hexdigest()
+    st.session_state.setdefault("files", {})[digest] = data
+    return digest
+
+
+def forget_unused_files() -> None:
+    """A file leaves the session when no remembered run or current choice uses it."""
+    runs = st.session_state.get("runs", []) + [st.session_state.get("run")]
+    own = [r.data_source for r in runs if r is not None and r.data_source is not None]
+    own.append(st.session_state.get("own"))
+    used = {d for o in own if o is not None for d in (o.digest, o.test_digest)}
+    files = st.session_state.get("files", {})
+    for digest in [d for d in files if d not in used]:
+        files.pop(digest)
+
+
+# Shared by every session (read-only); bounded like load_data: four files of at most 50 MB.
+@st.cache_data(max_entries=4, show_spinner="Reading the file…")
+def read_upload(digest: str, name: str, _data: bytes) -> Table:
+    return read_table(_data, name)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Vectorising your texts…")
+def own_data(own: OwnData, features: str, max_features: int) -> tuple[Corpus, Features]:
+    """Not copied per read (cache_resource): the runs of one file share one corpus."""
+    files = st.session_state["files"]
+    corpus = corpus_from_tables(
+        read_upload(own.digest, own.name, files[own.digest]),
+        own.text_column,
+        own.label_column,
+        own.test_size,
+        test_table=read_upload(own.test_digest, own.test_name, files[own.test_digest])
+        if own.test_digest
+        else None,
+    )
+    return corpus, fit_features(corpus, features, max_features)
+
+
+def own_data_ui() -> OwnData | None:
+    """The sidebar's data source: None for 20 Newsgroups, else the person's file and columns."""
+    bar = st.sidebar
+    choice = bar.segmented_control(
+        "Data", ["20 Newsgroups", "Your own file"], default="20 Newsgroups", key="source"
+    )
+    if choice != "Your own file":
+        return None
+    upload = bar.file_uploader(
+        f"Labelled texts: CSV, TSV or JSON Lines (up to {MAX_FILE_MB} MB)",
+        type=OWN_FILE_TYPES,
+        key="own_file",
+        help="One row per text, a header line naming the columns, one column holding the label.",
+    )
+    if upload is None:
+        st.info(
+            "Upload a file of labelled texts in the sidebar: one row per text, a header line, a "
+            "text column and a label column. The network trains on it as on the newsgroups."
+        )
+        st.stop()
+    data = upload.getvalue()
+    try:
+        table = read_upload(_store_file(data), upload.name, data)
+    except DataProblem as error:
+        st.error(f"This file cannot be used: {error}")
+        st.stop()
+    columns = list(table.frame.columns)
+    text_column = bar.selectbox(
+        "Text column", columns, index=columns.index(table.text_column), key="text_column"
+    )
+    label_column = bar.selectbox(
+        "Label column", columns, index=columns.index(table.label_column), key="label_column"
+    )
+    test_upload = bar.file_uploader(
+        "Separate test file (optional)", type=OWN_FILE_TYPES, key="own_test_file"
+    )
+    test_size = bar.slider(
+        "Held out for testing",
+        *TEST_SIZE_RANGE,
+        0.2,
+        0.05,
+        key="test_size",
+        disabled=test_upload is not None,
+        help="A stratified share of the rows: each label keeps its proportion in both parts.",
+    )
+    return OwnData(
+        name=upload.name,
+        digest=_store_file(data),
+        text_column=text_column,
+        label_column=label_column,
+        test_size=test_size,
+        test_name=test_upload.name if test_upload else "",
+        test_digest=_store_file(test_upload.getvalue()) if test_upload else "",
+    )
+
+
+def _install_archive(path: str) -> None:
+    home = writable_data_home()
+    install_archive(path, home)
+    if home != data_home():  # the usual place is read-only: every later load looks here
+        import os
+
+        os.environ["SCIKIT_LEARN_DATA"] = str(home)
+
+
+def archive_ui(error: DataUnavailable) -> None:
+    """Offline: the data set from a local copy of its official archive, by path or upload."""
+    st.error(str(error))
+    st.markdown(
+        "**Offline?** Give this app the official archive `20news-bydate.tar.gz` (14 MB): "
+        "its path on the machine that runs the app, or upload it."
+    )
+    path = st.text_input("Path of 20news-bydate.tar.gz", key="archive_path")
+    upload = st.file_uploader("or upload it", type=["gz", "tgz"], key="archive_file")
+    if not path and upload is None:
+        st.stop()
+    try:
+        with st.spinner("Unpacking the archive into scikit-learn's cache (a few seconds)…"):
+            if upload is not None:
+                import tempfile
+
+                with tempfile.NamedTemporaryFile(suffix=".tar.gz") as copy:
+                    copy.write(upload.getvalue())
+                    copy.flush()
+                    _install_archive(copy.name)
+            else:
+                _install_archive(path.strip())
+    except DataUnavailable as failure:
+        st.error(str(failure))
+        st.stop()
+    st.rerun()
 
 
 def escape_markdown(text: str) -> str:
@@ -102,8 +273,15 @@ def share_ui(run: Run) -> None:
     query = link_query(run.config, st.session_state.get("text") or "")
     row = st.container(horizontal=True)
     with row.popover("Share this run", icon=":material/link:"):
-        st.caption("Anyone who opens this link trains the same network and sees the same accuracy.")
-        st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+        if run.data_source is not None:
+            st.caption(
+                "A link cannot carry your file: share the downloaded model, or the file itself."
+            )
+        else:
+            st.caption(
+                "Anyone who opens this link trains the same network and sees the same accuracy."
+            )
+            st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
     row.download_button(
         "Download model",
         data=lambda: classifier_to_bytes(run.classifier),  # built only when clicked
@@ -134,8 +312,9 @@ def _range(name: str) -> tuple:
     return meta["min"], meta["max"]
 
 
-def settings_ui() -> dict:
-    """The sidebar's training settings, as TrainConfig field values (not yet validated)."""
+def settings_ui(newsgroups: bool = True) -> dict:
+    """The sidebar's training settings, as TrainConfig field values (not yet validated). On a
+    person's own texts there are no newsgroups to choose or headers to strip."""
     bar = st.sidebar
     bar.header("Settings")
     left, right = bar.columns(2)
@@ -155,15 +334,21 @@ def settings_ui() -> dict:
         width="stretch",
     )
     bound = {"bind": "query-params"}
+    if not newsgroups:
+        bar.caption("Newsgroups and stripping apply to 20 Newsgroups only.")
     settings = {
-        "categories": bar.multiselect(
+        "categories": TUTORIAL.categories
+        if not newsgroups
+        else bar.multiselect(
             "Newsgroups",
             NEWSGROUPS,
             default=list(TUTORIAL.categories),
             key=_key("categories"),
             **bound,
         ),
-        "remove": bar.pills(
+        "remove": ()
+        if not newsgroups
+        else bar.pills(
             "Strip from posts",
             METADATA,
             selection_mode="multi",
@@ -234,9 +419,8 @@ def settings_ui() -> dict:
 CHART_EVERY = 0.3  # seconds between redraws of the live chart: each costs ~50 ms to build and send
 
 
-def train_ui(config: TrainConfig) -> Run:
+def train_ui(config: TrainConfig, corpus: Corpus, features: Features) -> Run:
     """Trains with a progress bar and a chart that grows as the epochs pass."""
-    corpus, features = data_for(config)
     progress = st.progress(0.0, text=f"Training on {features.X_train.shape[0]:,} posts…")
     chart = st.empty()
     history = []
@@ -267,6 +451,10 @@ def results_ui(run: Run, previous: Run | None, corpus: Corpus) -> None:
         delta = (
             f"{(report.accuracy - previous.report.accuracy) * 100:+.2f} points since the last run"
         )
+    st.caption(
+        f"Trained on {escape_markdown(run.data_name)}: {len(corpus.train_labels):,} training and "
+        f"{len(corpus.test_labels):,} test texts in {len(corpus.label_names)} categories."
+    )
     left, middle, right = st.columns(3)
     left.metric("Test accuracy", f"{report.accuracy:.2%}", delta=delta)
     middle.metric("Training loop", f"{run.train_seconds:.2f} s")
@@ -307,7 +495,7 @@ def results_ui(run: Run, previous: Run | None, corpus: Corpus) -> None:
 
 
 def _fill_random_post(run: Run) -> None:
-    corpus, _ = data_for(run.config)
+    corpus, _ = data_for(run.config, run.data_source)
     index = random.randrange(len(corpus.test_texts))
     st.session_state["text"] = corpus.test_texts[index]
     st.session_state["true_group"] = corpus.label_names[corpus.test_labels[index]]
@@ -462,13 +650,21 @@ def remember(run: Run) -> None:
 def _restore(run: Run) -> None:
     st.session_state["previous"] = st.session_state.get("run")
     st.session_state["run"] = run
-    apply_preset(run.config)  # the sidebar shows the restored run's settings: nothing retrains
+    # the sidebar shows the restored run's settings: nothing retrains
+    apply_preset(run.config, keep=LIST_SETTINGS if run.data_source is not None else ())
+    st.session_state["source"] = "Your own file" if run.data_source else "20 Newsgroups"
 
 
-def _changes(before: TrainConfig | None, after: TrainConfig) -> str:
-    if before is None:
+def _changes(previous: Run | None, run: Run) -> str:
+    if previous is None:
         return "first run"
-    changed = [
+    before, after = previous.config, run.config
+    data = [f"data {previous.data_name} → {run.data_name}"] * (
+        previous.data_source != run.data_source
+    )
+    if run.data_source is not None:
+        after = dataclasses.replace(after, categories=before.categories, remove=before.remove)
+    changed = data + [
         f"{option_name(name)} {format_setting(getattr(before, name))} → "
         f"{format_setting(getattr(after, name))}"
         for name in config_fields()
@@ -488,9 +684,7 @@ def history_ui() -> None:
         [
             {
                 "run": f"#{r.number}" + (" (shown)" if r is current else ""),
-                "changed from the run before": _changes(
-                    runs[i - 1].config if i else None, r.config
-                ),
+                "changed from the run before": _changes(runs[i - 1] if i else None, r),
                 "test accuracy": r.report.accuracy,
                 "training s": r.train_seconds,
             }
@@ -530,7 +724,9 @@ def _insight(run: Run, corpus: Corpus, features: Features) -> dict:
         store[run.number] = {
             "run": run,
             "top_words": words,
-            "artefacts": header_artefacts(candidates, corpus.test_texts),
+            "artefacts": header_artefacts(candidates, corpus.test_texts)
+            if run.data_source is None
+            else [],
             "map": hidden_map(run.classifier, features.X_test),
         }
         for number in [
@@ -572,11 +768,20 @@ def learned_ui(run: Run, corpus: Corpus, features: Features) -> None:
     )
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def own_baseline(own: OwnData, features: str, max_features: int) -> Report:
+    return baseline_report(*own_data(own, features, max_features))
+
+
 def baseline_ui(run: Run) -> None:
     """A scikit-learn model on the same split and features, beside the network."""
-    report = baseline_data(
-        run.config.categories, run.config.remove, run.config.features, run.config.max_features
-    )
+    config = run.config
+    if run.data_source is None:
+        report = baseline_data(
+            config.categories, config.remove, config.features, config.max_features
+        )
+    else:
+        report = own_baseline(run.data_source, config.features, config.max_features)
     left, right = st.columns(2)
     left.metric(
         "ComplementNB on the same features",

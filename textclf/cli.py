@@ -36,11 +36,47 @@ def _setting(name: str):
     return parse
 
 
+def _fraction(text: str) -> float:
+    from textclf.tables import TEST_SIZE_RANGE
+
+    low, high = TEST_SIZE_RANGE
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{value} is outside {low} to {high}")
+    return value
+
+
+def _load_corpus(args: argparse.Namespace, config: TrainConfig):
+    """The texts to train on: the person's file, or 20 Newsgroups (from the archive if given)."""
+    from textclf.data import has_newsgroups, install_archive, load_newsgroups, writable_data_home
+    from textclf.tables import corpus_from_tables, read_table
+
+    if args.data:
+        test_table = read_table(args.test_data) if args.test_data else None
+        return corpus_from_tables(
+            read_table(args.data),
+            args.text_column,
+            args.label_column,
+            args.test_size,
+            args.split_seed,
+            test_table,
+        )
+    if args.archive and not has_newsgroups():
+        home = install_archive(args.archive, writable_data_home())
+        return load_newsgroups(config.categories, config.remove, download=False, home=home)
+    return load_newsgroups(config.categories, config.remove)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m textclf", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    train = commands.add_parser("train", help="train a network on 20 Newsgroups and score it")
+    train = commands.add_parser(
+        "train", help="train a network on 20 Newsgroups (or your own labelled texts) and score it"
+    )
     helps = {
         "categories": "comma-separated newsgroups (default: the tutorial's three; any of "
         + ", ".join(NEWSGROUPS)
@@ -62,6 +98,28 @@ def build_parser() -> argparse.ArgumentParser:
         )
     train.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     train.add_argument("--save", metavar="PATH", help="write the trained model to this file")
+    own = train.add_argument_group(
+        "your own texts", "a labelled CSV, TSV or JSON Lines file instead of 20 Newsgroups"
+    )
+    own.add_argument("--data", metavar="FILE", help="the labelled file to train and test on")
+    own.add_argument("--text-column", metavar="C", help="its text column (default: guessed)")
+    own.add_argument("--label-column", metavar="L", help="its label column (default: guessed)")
+    own.add_argument(
+        "--test-size",
+        type=_fraction,
+        default=0.2,
+        metavar="F",
+        help="share of rows held out for testing, stratified by label (default: 0.2)",
+    )
+    own.add_argument(
+        "--split-seed", type=int, default=0, metavar="N", help="seeds the split (default: 0)"
+    )
+    own.add_argument("--test-data", metavar="FILE", help="a separate test file (no split)")
+    train.add_argument(
+        "--archive",
+        metavar="FILE",
+        help="offline: 20 Newsgroups from a local copy of the official 20news-bydate.tar.gz",
+    )
 
     predict = commands.add_parser("predict", help="probabilities of a saved model for a text")
     predict.add_argument("--model", required=True, metavar="PATH", help="a file from train --save")
@@ -82,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _train(args: argparse.Namespace) -> int:
     from textclf.data import DataUnavailable
     from textclf.persist import save_classifier
-    from textclf.pipeline import run
+    from textclf.pipeline import load_and_vectorise, run, training_problems
+    from textclf.tables import DataProblem
 
     settings = {name: getattr(args, name) for name in config_fields()}
     problems = settings_problems(settings)
@@ -101,11 +160,25 @@ def _train(args: argparse.Namespace) -> int:
             flush=True,
         )
 
+    if (args.text_column or args.label_column or args.test_data) and not args.data:
+        message = "--text-column, --label-column and --test-data need --data"
+        print(f"python -m textclf train: error: {message}", file=sys.stderr)
+        return 2
     try:
-        result = run(config, on_epoch=on_epoch)
+        corpus, features = load_and_vectorise(config, _load_corpus(args, config))
+    except DataProblem as error:
+        print(f"python -m textclf train: error: {error}", file=sys.stderr)
+        return 2
     except DataUnavailable as error:
         print(f"python -m textclf train: {error}", file=sys.stderr)
         return 1
+    for note in corpus.notes:
+        print(f"note: {note}", file=sys.stderr)
+    problems = training_problems(config, features.X_train.shape[0])
+    if problems:
+        print(f"python -m textclf train: error: {'; '.join(problems)}", file=sys.stderr)
+        return 2
+    result = run(config, corpus, features, on_epoch=on_epoch)
     if args.save:
         try:
             save_classifier(result.classifier, args.save)

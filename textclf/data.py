@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import pickle
+import tarfile
+import tempfile
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -23,17 +27,78 @@ class Corpus:
     test_texts: list[str]
     test_labels: np.ndarray  # (n_test,)
     label_names: tuple[str, ...]
+    name: str = "20 Newsgroups"  # where the texts came from, for titles and messages
+    notes: tuple[str, ...] = ()  # what a person should know about how they were read
 
 
 HOW_TO_GET_DATA = (
     "Connect to the internet once so scikit-learn can download and cache it (about 14 MB), "
     "or point the environment variable SCIKIT_LEARN_DATA at a folder that holds "
-    "scikit-learn's cache file 20news-bydate_py3.pkz."
+    "scikit-learn's cache file 20news-bydate_py3.pkz. Offline, give the path of the official "
+    "archive 20news-bydate.tar.gz instead (--archive on the command line)."
 )
+CACHE_FILE = "20news-bydate_py3.pkz"  # the name fetch_20newsgroups reads and writes
+ARCHIVE_FOLDERS = ("20news-bydate-train", "20news-bydate-test")
+
+
+def data_home() -> Path:
+    """Where scikit-learn keeps its data sets: SCIKIT_LEARN_DATA, else ~/scikit_learn_data."""
+    from sklearn.datasets import get_data_home
+
+    return Path(get_data_home())
+
+
+def has_newsgroups(home: Path | None = None) -> bool:
+    return (Path(home or data_home()) / CACHE_FILE).is_file()
+
+
+def install_archive(archive: str | Path, home: str | Path | None = None) -> Path:
+    """Builds scikit-learn's 20 Newsgroups cache from a local copy of the official archive, as
+    fetch_20newsgroups does after a download: offline machines then load the very same posts.
+    Returns the data home that holds the cache (home, else scikit-learn's)."""
+    from sklearn.datasets import load_files
+
+    home = Path(home or data_home())
+    name = Path(archive).name
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            with tarfile.open(archive, "r:gz") as tar:
+                names = set(tar.getnames())
+                missing = [f for f in ARCHIVE_FOLDERS if f not in names]
+                if missing:
+                    raise DataUnavailable(
+                        f"{name} is not the 20 Newsgroups by-date archive: it has no "
+                        f"{' or '.join(missing)} folder"
+                    )
+                tar.extractall(folder, filter="data")
+            cache = {
+                subset: load_files(Path(folder) / f"20news-bydate-{subset}", encoding="latin1")
+                for subset in ("train", "test")
+            }
+        home.mkdir(parents=True, exist_ok=True)
+        partial = home / (CACHE_FILE + ".partial")
+        partial.write_bytes(codecs.encode(pickle.dumps(cache), "zlib_codec"))
+        partial.replace(home / CACHE_FILE)  # whole or not at all, for a reader in another session
+    except (OSError, EOFError, tarfile.TarError, zlib.error) as error:
+        raise DataUnavailable(f"{name} could not be used: {error}") from error
+    return home
+
+
+def writable_data_home() -> Path:
+    """scikit-learn's data home when this process may write there, else a new private folder
+    (a read-only shared cache, a locked-down host)."""
+    home = data_home()
+    probe = home if home.exists() else home.parent
+    if os.access(probe, os.W_OK):
+        return home
+    return Path(tempfile.mkdtemp(prefix="textclf-20news-"))
 
 
 def load_newsgroups(
-    categories: tuple[str, ...], remove: tuple[str, ...] = (), download: bool = True
+    categories: tuple[str, ...],
+    remove: tuple[str, ...] = (),
+    download: bool = True,
+    home: str | Path | None = None,
 ) -> Corpus:
     """The by-date train and test posts of the chosen groups, labels in alphabetical order."""
     from sklearn.datasets import fetch_20newsgroups  # heavy import, only when data is needed
@@ -52,12 +117,13 @@ def load_newsgroups(
                 categories=list(categories),
                 remove=tuple(remove),
                 download_if_missing=download,
+                data_home=str(home) if home else None,
                 n_retries=1,
                 delay=0.1,
             )
         except (OSError, EOFError, zlib.error, pickle.UnpicklingError) as error:
             # no network (URLError is an OSError), a failed download, an unreadable cache
-            where = os.environ.get("SCIKIT_LEARN_DATA", "~/scikit_learn_data")
+            where = home or os.environ.get("SCIKIT_LEARN_DATA", "~/scikit_learn_data")
             raise DataUnavailable(
                 f"The 20 Newsgroups data could not be loaded from {where} "
                 f"({type(error).__name__}: {error}). {HOW_TO_GET_DATA}"

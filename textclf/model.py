@@ -68,6 +68,22 @@ class SparseLinear(nn.Module):
         return _SparseMatmul.apply(weight, x, x_t) + self.bias
 
 
+class SeededDropout(nn.Dropout):
+    """nn.Dropout drawing its masks from a generator of its own: a session's training is then
+    untouched by others drawing from torch's global generator in other threads. The same masks
+    as nn.Dropout's for the same generator state (bernoulli_, then scaled, as ATen does)."""
+
+    generator: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0 or x.numel() == 0:
+            return x
+        if self.p == 1:
+            return x * 0
+        noise = torch.empty_like(x).bernoulli_(1 - self.p, generator=self.generator)
+        return x * noise.div_(1 - self.p)
+
+
 class MLP(nn.Module):
     """SparseLinear, then (ReLU, Dropout, Linear) per further hidden layer, then the classifier."""
 
@@ -83,10 +99,15 @@ class MLP(nn.Module):
         self.first = SparseLinear(vocabulary_size, hidden)
         body: list[nn.Module] = []
         for _ in range(layers - 1):
-            body += [nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, hidden)]
-        body += [nn.ReLU(), nn.Dropout(dropout)]
+            body += [nn.ReLU(), SeededDropout(dropout), nn.Linear(hidden, hidden)]
+        body += [nn.ReLU(), SeededDropout(dropout)]
         self.body = nn.Sequential(*body)
         self.head = nn.Linear(hidden, classes)
+
+    def draw_dropout_from(self, generator: torch.Generator) -> None:
+        for module in self.modules():
+            if isinstance(module, SeededDropout):
+                module.generator = generator
 
     def hidden_activations(self, x: torch.Tensor, rows=None, x_t=None) -> torch.Tensor:
         """The last hidden layer's output, (batch, hidden)."""

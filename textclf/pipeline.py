@@ -25,6 +25,8 @@ class Run:
     test_probabilities: np.ndarray  # (n_test, classes)
     stopped: bool = False
     number: int = 0  # its place among a session's runs, set by the app
+    data_name: str = "20 Newsgroups"  # the corpus it learned from
+    data_source: object = None  # the app's record of a person's file; None for the newsgroups
 
     def summary(self) -> dict:
         """What `train --json` prints: scores, timings and the per-epoch history."""
@@ -34,6 +36,7 @@ class Run:
             "epochs_run": len(self.history),
             "stopped_early": self.stopped,
             "vocabulary_size": len(self.classifier.vectorizer.vocabulary_),
+            "data": self.data_name,
             "history": [record.__dict__ for record in self.history],
             "config": {
                 k: list(v) if isinstance(v, tuple) else v for k, v in self.config.__dict__.items()
@@ -41,9 +44,24 @@ class Run:
         }
 
 
-def load_and_vectorise(config: TrainConfig) -> tuple[Corpus, Features]:
-    corpus = load_newsgroups(config.categories, config.remove)
+def load_and_vectorise(
+    config: TrainConfig, corpus: Corpus | None = None
+) -> tuple[Corpus, Features]:
+    """Vectorises the corpus given (a person's own texts), else config's newsgroups."""
+    if corpus is None:
+        corpus = load_newsgroups(config.categories, config.remove)
     return corpus, fit_features(corpus, config.features, config.max_features)
+
+
+def training_problems(config: TrainConfig, train_posts: int) -> list[str]:
+    """What stops config from training on this many posts, said before any time is spent."""
+    problems = []
+    if config.batch_size > train_posts:
+        problems.append(
+            f"batch-size: {config.batch_size:,} is larger than the {train_posts:,} training "
+            f"posts; choose at most {train_posts:,}"
+        )
+    return problems
 
 
 def run(
@@ -55,7 +73,10 @@ def run(
 ) -> Run:
     """Trains config's network on the corpus (loaded if not given); scores it on the test posts."""
     if corpus is None or features is None:
-        corpus, features = load_and_vectorise(config)
+        corpus, features = load_and_vectorise(config, corpus)
+    problems = training_problems(config, features.X_train.shape[0])
+    if problems:
+        raise ValueError("; ".join(problems))
     trained = train(
         config,
         features.X_train,
@@ -78,4 +99,5 @@ def run(
         report=report,
         test_probabilities=probabilities,
         stopped=trained.stopped,
+        data_name=corpus.name,
     )
