@@ -11,6 +11,7 @@ from textclf.features import fit_features
 from textclf.pipeline import run
 
 ROOT = Path(__file__).resolve().parent.parent
+ARCHIVE = ROOT.parent / "shared" / "data" / "20news-bydate.tar.gz"  # the official archive
 
 
 def pytest_configure(config):

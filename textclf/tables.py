@@ -132,10 +132,17 @@ def _json_lines(text: str, name: str) -> pd.DataFrame:
     return frame.map(lambda v: "" if v is None or v != v else str(v)).astype(str)
 
 
-def _looks_like_data(column: str) -> bool:
-    """A header cell that is a number or a sentence: the file's first line is a row of data."""
+def _looks_like_data(column: str, values: pd.Series) -> bool:
+    """A header cell that is a number, a sentence or one of its own column's values: the file's
+    first line is a row of data, not the columns' names."""
     value = column.strip()
-    return bool(re.fullmatch(r"[-+]?\d+(\.\d+)?", value)) or len(value) > 60 or "\n" in value
+    return (
+        bool(re.fullmatch(r"[-+]?\d+(\.\d+)?", value))
+        or len(value) > 40
+        or len(value.split()) > 3
+        or "\n" in value
+        or bool(value and (values.str.strip() == value).any())
+    )
 
 
 def read_table(source: str | Path | bytes | BinaryIO, name: str | None = None) -> Table:
@@ -165,7 +172,7 @@ def read_table(source: str | Path | bytes | BinaryIO, name: str | None = None) -
             detail = str(error).strip().splitlines()[-1][:200]
             raise DataProblem(f"{name} cannot be read as a table: {detail}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    if len(frame.columns) and any(_looks_like_data(c) for c in frame.columns):
+    if len(frame.columns) and any(_looks_like_data(c, frame[c]) for c in frame.columns):
         first = ", ".join(repr(c[:40]) for c in frame.columns[:3])
         raise DataProblem(
             f"{name} has no header line: its first line ({first}) looks like data. "
@@ -236,6 +243,8 @@ def _texts_and_labels(
     if only_label.any():
         notes.append(f"{int(only_label.sum()):,} rows of {table.name} with no label left out")
     keep = ~(empty_text | empty_label)
+    if not keep.any():
+        raise DataProblem(f"no row of {table.name} has both a text and a label")
     return list(texts[keep]), list(labels[keep]), notes
 
 

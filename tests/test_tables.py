@@ -1,0 +1,149 @@
+"""A person's own labelled files: read in every usual shape, split fairly, refused clearly."""
+
+import json
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from tests.realfiles import delimited, saying_rows, subject_rows
+from textclf.tables import MAX_LABELS, DataProblem, corpus_from_tables, read_table
+
+
+@pytest.fixture(scope="module")
+def subjects():
+    return subject_rows()
+
+
+@pytest.fixture(scope="module")
+def sayings():
+    return saying_rows()
+
+
+def test_subject_lines_csv_splits_stratified_and_reproducibly(subjects):
+    table = read_table(delimited(subjects, ["subject", "group"]).encode(), "subjects.csv")
+    assert (table.text_column, table.label_column) == ("subject", "group")
+    corpus = corpus_from_tables(table, test_size=0.2, seed=0)
+    assert len(corpus.train_texts) + len(corpus.test_texts) == len(subjects)
+    assert len(corpus.test_texts) == pytest.approx(0.2 * len(subjects), abs=1)
+    assert corpus.label_names == tuple(sorted({g for _, g in subjects}))
+    train_share = np.bincount(corpus.train_labels) / len(corpus.train_labels)
+    test_share = np.bincount(corpus.test_labels) / len(corpus.test_labels)
+    assert np.abs(train_share - test_share).max() < 0.005  # each label keeps its proportion
+    again = corpus_from_tables(table, test_size=0.2, seed=0)
+    assert again.test_texts == corpus.test_texts
+    other = corpus_from_tables(table, test_size=0.2, seed=1)
+    assert other.test_texts != corpus.test_texts
+
+
+def test_german_sayings_with_byte_order_mark_and_multiline_quoted_fields(sayings):
+    raw = b"\xef\xbb\xbf" + delimited(sayings, ["Spruch", "Art"]).encode("utf-8")
+    table = read_table(raw, "sprüche.csv")
+    assert list(table.frame.columns) == ["Spruch", "Art"]  # no mark glued to the first name
+    assert table.notes == ()
+    assert sorted(table.frame["Spruch"]) == sorted(text for text, _ in sayings)
+    assert any("\n" in text and "ü" in text for text in table.frame["Spruch"])
+
+
+def test_latin1_tsv_json_lines_and_semicolons_read_the_same_rows(sayings):
+    latin = [(t, k) for t, k in sayings if t.encode("latin-1", "ignore").decode("latin-1") == t]
+    expected = sorted(latin)
+    readings = {
+        "latin-1": read_table(delimited(latin, ["text", "kind"]).encode("latin-1"), "a.csv"),
+        "tsv": read_table(delimited(latin, ["text", "kind"], "\t").encode(), "a.tsv"),
+        "semicolons": read_table(delimited(latin, ["text", "kind"], ";").encode(), "a.txt"),
+        "json lines": read_table(
+            "\n".join(
+                json.dumps({"text": t, "kind": k}, ensure_ascii=False) for t, k in latin
+            ).encode(),
+            "a.jsonl",
+        ),
+    }
+    for how, table in readings.items():
+        rows = sorted(zip(table.frame["text"], table.frame["kind"], strict=True))
+        assert rows == expected, how
+    assert readings["latin-1"].notes == ("a.csv is not UTF-8: read as Latin-1",)
+
+
+def test_number_labels_sort_as_numbers(subjects):
+    number = {
+        g: str(i) for i, g in zip((2, 10, 1, 7, 30), sorted({g for _, g in subjects}), strict=True)
+    }
+    rows = [(text, number[group]) for text, group in subjects]
+    corpus = corpus_from_tables(read_table(delimited(rows, ["text", "label"]).encode(), "n.csv"))
+    assert corpus.label_names == ("1", "2", "7", "10", "30")
+
+
+def test_empty_texts_are_dropped_and_counted(subjects):
+    rows = [("" if i % 10 == 0 else text, group) for i, (text, group) in enumerate(subjects)]
+    corpus = corpus_from_tables(read_table(delimited(rows, ["text", "label"]).encode(), "e.csv"))
+    dropped = sum(1 for text, _ in rows if not text.strip())
+    assert len(corpus.train_texts) + len(corpus.test_texts) == len(rows) - dropped
+    assert f"{dropped:,} rows of e.csv with an empty text left out" in corpus.notes
+
+
+def test_separate_test_file(subjects):
+    half = len(subjects) // 2
+    train = read_table(delimited(subjects[:half], ["text", "label"]).encode(), "train.csv")
+    test = read_table(delimited(subjects[half:], ["text", "label"]).encode(), "test.csv")
+    corpus = corpus_from_tables(train, test_table=test)
+    assert corpus.test_texts == [text.strip() for text, _ in subjects[half:]]
+
+
+def refusal(raw: bytes, name="bad.csv", **choices) -> str:
+    with pytest.raises(DataProblem) as error:
+        corpus_from_tables(read_table(raw, name), **choices)
+    return str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        (b"", "is empty"),
+        (b"  \n\n ", "is empty"),
+        (b"text,label\n", "no rows"),
+        (b"just one column\nanother line\n", "1 column"),
+        (b"the pitcher threw a strike,baseball\nthe shuttle launched,space\n", "no header"),
+        (b"42,7\n1,2\n", "no header"),
+        (b"text,label\n,a\n ,b\n", "every text"),
+        (b"text,label\nhello there,spam\nanother one,spam\n", "one label only"),
+        (b"text,label\na b,x\nc d,x\ne f,y\n", "'y' has a single example"),
+        (b"\x00\x01\x02binary\xff\xfe\x00junk" * 100, "not a text file"),
+        (b"\x1f\x8b\x08\x00compressed", "not a text file"),
+        (b'{"text": "fine"}\nnot json\n', "line 2: not JSON"),
+        (b"[1, 2]\n", "no rows"),
+        (b"ham,Go until jurong point\nspam,Free entry now\nham,Ok lar\n", "no header"),
+    ],
+)
+def test_bad_files_get_a_clear_message(raw, says):
+    import re
+
+    assert re.search(says, refusal(raw))
+
+
+def test_more_labels_than_allowed():
+    rows = [(f"text number {i}", f"label {i // 2}") for i in range(2 * (MAX_LABELS + 1))]
+    assert "the limit is 100" in refusal(delimited(rows, ["text", "label"]).encode())
+
+
+def test_wrong_column_choices(subjects):
+    raw = delimited(subjects[:200], ["text", "label"]).encode()
+    assert "no text column 'body'" in refusal(raw, text_column="body")
+    assert "must differ" in refusal(raw, text_column="text", label_column="text")
+    assert "outside 0.05 to 0.5" in refusal(raw, test_size=0.9)
+
+
+def test_a_200_mb_file_is_refused_before_it_is_read(tmp_path):
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as f:
+        f.write(b"text,label\n")
+        f.truncate(200 * 2**20)  # 200 MB on disk, sparse
+    tracemalloc.start()
+    with pytest.raises(DataProblem, match="200 MB; the limit is 50 MB"):
+        read_table(big)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 2**20  # not read into memory
+    with open(big, "rb") as upload:  # an open file (an upload) is measured the same way
+        with pytest.raises(DataProblem, match="the limit is 50 MB"):
+            read_table(upload, "big.csv")
