@@ -6,7 +6,8 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import ARCHIVE, ROOT
+from tests.realfiles import SUBJECT_GROUPS, delimited, subject_rows
 
 APP = str(ROOT / "streamlit_app.py")
 
@@ -239,3 +240,81 @@ def test_share_link_reproduces_the_run(app):
     assert again.session_state["run"].config == app.session_state["run"].config
     assert again.session_state["run"].report.accuracy == app.session_state["run"].report.accuracy
     assert again.text_area(key="text").value == "a curveball in the ninth"
+
+
+def use_own_file(at, name: str, data: bytes):
+    at.segmented_control(key="source").set_value("Your own file").run()
+    at.file_uploader(key="own_file").set_value((name, data, "text/csv")).run()
+    return at
+
+
+@pytest.fixture(scope="module")
+def subjects_csv() -> bytes:
+    return delimited(subject_rows(), ["subject", "group"]).encode()
+
+
+def test_own_file_trains_and_every_panel_works(app, subjects_csv):
+    app.segmented_control(key="source").set_value("Your own file").run()
+    assert not app.exception
+    assert any("Upload a file of labelled texts" in i.value for i in app.info)
+    use_own_file(app, "subjects.csv", subjects_csv)
+    assert not app.exception and not app.error
+    run = app.session_state["run"]
+    assert run.data_name == "subjects.csv" and run.data_source is not None
+    assert run.report.labels == tuple(sorted(g for g in SUBJECT_GROUPS))
+    assert accuracy_shown(app) == pytest.approx(run.report.accuracy, abs=5e-5)
+    assert accuracy_shown(app) > 0.85
+    assert any(
+        "Trained on subjects.csv: 3,881 training and 971 test" in c.value.replace("\\", "")
+        for c in app.caption  # as shown: markdown escapes removed
+    )
+    assert app.selectbox(key="text_column").value == "subject"
+    assert app.selectbox(key="label_column").value == "group"
+    assert not app.multiselect  # no newsgroups to choose on your own texts
+
+    app.text_area(key="text").input("Re: best goalie in the playoffs this season").run()
+    assert probability_bars(app).sort_values("probability").iloc[-1]["category"] == (
+        "rec.sport.hockey"
+    )
+    app.slider(key="hidden").set_value(40).run()  # sliders retrain on the same file
+    assert app.session_state["run"].config.hidden == 40
+    assert app.session_state["run"].data_name == "subjects.csv"
+    changes = next(d.value for d in app.dataframe if "run" in d.value.columns)
+    assert changes["changed from the run before"].tolist()[1:] == [
+        "data 20 Newsgroups → subjects.csv",
+        "hidden 100 → 40",
+    ]
+
+
+def test_a_bad_file_is_refused_with_a_message_and_nothing_breaks(app):
+    first = app.session_state["run"]
+    use_own_file(app, "one.csv", b"text,label\nhello there,spam\nanother one,spam\n")
+    assert not app.exception
+    assert "one label only" in app.error[0].value
+    assert app.session_state["run"] is first  # the last network stays
+    use_own_file(app, "junk.csv", bytes(range(256)) * 40)
+    assert not app.exception and "not a text file" in app.error[0].value
+
+
+def test_settings_that_cannot_train_are_stopped_before_training(app):
+    first = app.session_state["run"]
+    app.number_input(key="batch-size").set_value(4000).run()
+    assert not app.exception
+    assert "larger than the 1,774 training posts" in app.warning[0].value
+    assert app.session_state["run"] is first
+
+
+def test_offline_app_takes_the_archive_by_path(tmp_path, monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path))  # no cache here and no network
+    st.cache_data.clear()  # other tests' data sets must not hide the missing cache
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception
+    assert "20news-bydate.tar.gz" in at.error[0].value
+    at.text_input(key="archive_path").input(str(ARCHIVE)).run()
+    assert not at.exception and not at.error
+    assert (tmp_path / "20news-bydate_py3.pkz").exists()
+    assert accuracy_shown(at) == pytest.approx(at.session_state["run"].report.accuracy, abs=5e-5)
+    assert at.session_state["run"].report.accuracy > 0.9
+    st.cache_data.clear()  # later tests read the team's cache again

@@ -1,3 +1,5 @@
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from textclf.config import TUTORIAL, replace
@@ -66,3 +68,20 @@ def test_each_epoch_records_every_categorys_test_accuracy(tutorial_run, corpus):
     assert np.allclose(last.test_recall, recall)
     weights = np.bincount(corpus.test_labels) / len(corpus.test_labels)
     assert np.isclose(np.dot(weights, last.test_recall), last.test_accuracy)
+
+
+def test_sessions_training_at_once_each_get_what_they_would_alone(corpus, features):
+    """Two threads (as two browser sessions) train at the same moment, with dropout drawing
+    random masks all along: each gets exactly the network it gets alone."""
+    configs = [replace(TUTORIAL, epochs=3, dropout=0.5, seed=s, hidden=32) for s in (1, 2)]
+
+    def fit(config):
+        return run(config, corpus, features)
+
+    alone = [fit(c) for c in configs]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        together = list(pool.map(fit, configs))
+    for a, b in zip(alone, together, strict=True):
+        assert [r.loss for r in a.history] == [r.loss for r in b.history]
+        assert np.array_equal(a.test_probabilities, b.test_probabilities)
+    assert alone[0].history[-1].loss != alone[1].history[-1].loss  # the seeds do differ

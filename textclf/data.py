@@ -7,6 +7,7 @@ import os
 import pickle
 import tarfile
 import tempfile
+import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,15 +113,17 @@ def load_newsgroups(
     subsets = {}
     for subset in ("train", "test"):
         try:
-            subsets[subset] = fetch_20newsgroups(
-                subset=subset,
-                categories=list(categories),
-                remove=tuple(remove),
-                download_if_missing=download,
-                data_home=str(home) if home else None,
-                n_retries=1,
-                delay=0.1,
-            )
+            with warnings.catch_warnings():  # its retry notice is no news to a person: we say more
+                warnings.filterwarnings("ignore", message="Retry downloading")
+                subsets[subset] = fetch_20newsgroups(
+                    subset=subset,
+                    categories=list(categories),
+                    remove=tuple(remove),
+                    download_if_missing=download,
+                    data_home=str(home) if home else None,
+                    n_retries=1,
+                    delay=0.1,
+                )
         except (OSError, EOFError, zlib.error, pickle.UnpicklingError) as error:
             # no network (URLError is an OSError), a failed download, an unreadable cache
             where = home or os.environ.get("SCIKIT_LEARN_DATA", "~/scikit_learn_data")
