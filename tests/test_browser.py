@@ -5,21 +5,20 @@ Screenshots of each state land in test-artifacts/ (ignored by git).
 
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import numpy as np
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import ROOT
+from tests.realfiles import delimited, saying_rows
+from tests.serving import streamlit_server
 from textclf.config import TUTORIAL, replace
+from textclf.features import fit_features
 from textclf.persist import load_classifier
 from textclf.pipeline import run
+from textclf.tables import corpus_from_tables, read_table
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -36,63 +35,10 @@ CHROMIUM_FLAGS = [
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
-    """`streamlit run streamlit_app.py` on a free localhost port, stopped after the module."""
-    port = _free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "streamlit.log", "wb")  # noqa: SIM115 - closed after the server stops
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-            log.close()
-            output = (ARTIFACTS / "streamlit.log").read_text(errors="replace")
-            pytest.fail(f"streamlit did not start: {output[-2000:]}")
-        time.sleep(0.3)
-    yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    log.close()
+    with streamlit_server() as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -203,3 +149,19 @@ def test_a_bad_link_shows_a_notice_and_still_works(server, page):
     assert page.dialogs == []  # no script from the link ran
     assert page.locator("img[src='x']").count() == 0
     expect(page.get_by_text("Where it goes wrong")).to_be_visible()
+
+
+def test_your_own_file_uploaded_in_the_browser(server, page, tmp_path):
+    path = tmp_path / "sprüche.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + delimited(saying_rows(), ["Spruch", "Art"]).encode())
+    own = corpus_from_tables(read_table(path))
+    expected = run(TUTORIAL, own, fit_features(own, TUTORIAL.features))
+    page.goto(server)
+    wait_for_results(page)
+    page.get_by_test_id("stSidebar").get_by_text("Your own file", exact=True).click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(path)
+    expect(page.get_by_text("Trained on sprüche.csv")).to_be_visible(timeout=90_000)
+    wait_for_results(page)
+    assert accuracy_metric(page).inner_text() == f"{expected.report.accuracy:.2%}"
+    ask(page, "Der Stürmer schoss das Tor in der letzten Minute, der Schiedsrichter pfiff ab")
+    expect(page.get_by_text("Most likely: fussball")).to_be_visible(timeout=30_000)

@@ -1,0 +1,54 @@
+"""A classroom at once: 8 browser sessions open 8 different links against one server and train
+at the same time. Each must show what its settings give alone; the server's peak memory is
+reported (printed and written to test-artifacts/load-test.json). Localhost only, bounded."""
+
+import json
+import os
+import time
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.serving import ARTIFACTS, peak_memory_mb, streamlit_server
+from tests.test_browser import CHROMIUM, CHROMIUM_FLAGS, accuracy_metric, wait_for_results
+from textclf.config import TUTORIAL, replace
+from textclf.pipeline import run
+
+SESSIONS = 8
+
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
+
+
+def test_eight_sessions_training_at_once_each_get_their_own_result(corpus, features):
+    settings = [dict(hidden=16 + 8 * i, epochs=3, seed=i) for i in range(SESSIONS)]
+    expected = [run(replace(TUTORIAL, **s), corpus, features).report.accuracy for s in settings]
+    assert len({f"{a:.2%}" for a in expected}) > 1  # the sessions' answers can be told apart
+
+    with streamlit_server("streamlit-load.log") as (url, server), sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        idle_mb = peak_memory_mb(server.pid)
+        pages = []
+        started = time.monotonic()
+        for s in settings:  # every session asks before any has answered
+            page = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()
+            page.goto(url + "?" + "&".join(f"{k}={v}" for k, v in s.items()), wait_until="commit")
+            pages.append(page)
+        shown = []
+        for page in pages:
+            wait_for_results(page, timeout=240_000)
+            shown.append(accuracy_metric(page).inner_text())
+        seconds = time.monotonic() - started
+        peak_mb = peak_memory_mb(server.pid)
+        pages[-1].screenshot(path=ARTIFACTS / "load-test-last-session.png")
+        browser.close()
+
+    assert shown == [f"{a:.2%}" for a in expected]
+    report = {
+        "sessions": SESSIONS,
+        "seconds_to_all_results": round(seconds, 2),
+        "server_peak_mb_before_any_session": round(idle_mb),
+        "server_peak_mb": round(peak_mb),
+        "accuracies": shown,
+    }
+    (ARTIFACTS / "load-test.json").write_text(json.dumps(report, indent=2))
+    print(f"\nload test: {report}")
