@@ -304,7 +304,8 @@ def test_settings_that_cannot_train_are_stopped_before_training(app):
     assert app.session_state["run"] is first
 
 
-def test_offline_app_takes_the_archive_by_path(tmp_path, monkeypatch):
+@pytest.mark.parametrize("given_as", ["path", "upload"])
+def test_offline_app_takes_the_archive(tmp_path, monkeypatch, given_as):
     import streamlit as st
 
     monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path))  # no cache here and no network
@@ -312,9 +313,25 @@ def test_offline_app_takes_the_archive_by_path(tmp_path, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=180).run()
     assert not at.exception
     assert "20news-bydate.tar.gz" in at.error[0].value
-    at.text_input(key="archive_path").input(str(ARCHIVE)).run()
+    if given_as == "path":
+        at.text_input(key="archive_path").input(str(ARCHIVE)).run()
+    else:
+        archive = (ARCHIVE.name, ARCHIVE.read_bytes(), "application/gzip")
+        at.file_uploader(key="archive_file").set_value(archive).run()
     assert not at.exception and not at.error
     assert (tmp_path / "20news-bydate_py3.pkz").exists()
     assert accuracy_shown(at) == pytest.approx(at.session_state["run"].report.accuracy, abs=5e-5)
     assert at.session_state["run"].report.accuracy > 0.9
     st.cache_data.clear()  # later tests read the team's cache again
+
+
+def test_a_link_that_cannot_train_keeps_the_defaults_and_says_why():
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params.update({"epochs": "0", "lr": "0", "batch-size": "-5"})
+    at.run()
+    assert not at.exception
+    notice = at.warning[0].value.replace("\\", "")  # as shown: markdown escapes removed
+    for name in ("epochs: 0 is outside 1 to 200", "lr: 0.0 is outside", "batch-size: -5"):
+        assert name in notice
+    config = at.session_state["run"].config
+    assert (config.epochs, config.lr, config.batch_size) == (10, 0.01, 150)
