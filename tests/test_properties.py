@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from textclf.config import TrainConfig
 from textclf.explain import explain
+from textclf.features import fit_features
 from textclf.links import read_link
 from textclf.predict import predict_text
 from textclf.tables import DataProblem, corpus_from_tables, read_table
@@ -55,9 +56,11 @@ def test_any_table_trains_or_is_refused_with_a_message(rows, delimiter, encoding
         return
     try:
         corpus = corpus_from_tables(table, "text", "label", test_size=test_size)
+        features = fit_features(corpus, "tfidf")
     except DataProblem as problem:
         assert str(problem).strip()
         return
+    assert features.X_train.shape == (len(corpus.train_texts), len(features.vectorizer.vocabulary_))
     assert len(corpus.label_names) >= 2
     assert set(corpus.train_labels) == set(range(len(corpus.label_names)))  # every label trains
     assert len(corpus.train_texts) == len(corpus.train_labels) > 0

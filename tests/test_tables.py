@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from tests.realfiles import delimited, saying_rows, subject_rows
+from textclf.features import fit_features
 from textclf.tables import MAX_LABELS, DataProblem, corpus_from_tables, read_table
 
 
@@ -119,6 +120,13 @@ def test_bad_files_get_a_clear_message(raw, says):
     import re
 
     assert re.search(says, refusal(raw))
+
+
+def test_texts_without_words_are_refused():
+    rows = [(f"{chr(97 + i)} {i % 10}", "xy"[i % 2]) for i in range(20)]  # one-letter tokens
+    corpus = corpus_from_tables(read_table(delimited(rows, ["text", "label"]).encode(), "a.csv"))
+    with pytest.raises(DataProblem, match="no word of two or more letters"):
+        fit_features(corpus)
 
 
 def test_more_labels_than_allowed():

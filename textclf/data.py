@@ -21,6 +21,10 @@ class DataUnavailable(RuntimeError):
     """The data set cannot be had here; the message says what to do about it."""
 
 
+class DataProblem(ValueError):
+    """Texts or choices that cannot train (a person's file, mostly); the message is for them."""
+
+
 @dataclass(frozen=True)
 class Corpus:
     train_texts: list[str]

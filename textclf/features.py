@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from textclf.data import Corpus
+from textclf.data import Corpus, DataProblem
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,14 @@ def weigh_counts(vectorizer: CountVectorizer, counts: sp.csr_matrix) -> sp.csr_m
 def fit_features(corpus: Corpus, kind: str = "counts", max_features: int = 0) -> Features:
     """Fits the vocabulary on the training posts alone, so no test word leaks into training."""
     vectorizer = make_vectorizer(kind, max_features)
-    X_train = vectorizer.fit_transform(corpus.train_texts).tocsr()
+    try:
+        X_train = vectorizer.fit_transform(corpus.train_texts).tocsr()
+    except ValueError as error:
+        if "empty vocabulary" not in str(error):
+            raise
+        raise DataProblem(
+            "the training texts hold no word of two or more letters or digits: "
+            "the network reads words, so give it texts made of words"
+        ) from None
     X_test = vectorizer.transform(corpus.test_texts).tocsr()
     return Features(vectorizer=vectorizer, X_train=X_train, X_test=X_test)

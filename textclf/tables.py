@@ -18,7 +18,9 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
-from textclf.data import Corpus
+from textclf.data import Corpus, DataProblem
+
+__all__ = ["DataProblem", "Table", "corpus_from_tables", "guess_columns", "read_table"]
 
 MAX_FILE_MB = 50
 MAX_LABELS = 100
@@ -36,10 +38,6 @@ TEXT_NAMES = (
     "subject",
 )
 LABEL_NAMES = ("label", "category", "class", "target", "topic", "sentiment", "group", "y")
-
-
-class DataProblem(ValueError):
-    """A file or a choice of columns that cannot train; the message is for the person."""
 
 
 @dataclass(frozen=True)
