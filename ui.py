@@ -32,16 +32,15 @@ from textclf.data import (
     DataUnavailable,
     data_home,
     install_archive,
-    load_newsgroups,
     writable_data_home,
 )
 from textclf.explain import MAX_EXPLAINED_CHARS, explain, token_spans
-from textclf.features import Features, fit_features
+from textclf.features import Features
 from textclf.insight import baseline_report, header_artefacts, hidden_map, top_words
 from textclf.links import TEXT_PARAMETER, link_query, read_link
 from textclf.metrics import Report
 from textclf.persist import classifier_to_bytes
-from textclf.pipeline import Run
+from textclf.pipeline import Run, load_and_vectorise
 from textclf.pipeline import run as run_training
 from textclf.predict import predict_text
 from textclf.tables import (
@@ -61,8 +60,11 @@ OWN_FILE_TYPES = ["csv", "tsv", "tab", "txt", "jsonl", "ndjson", "json"]
 def load_data(
     categories: tuple[str, ...], remove: tuple[str, ...], features: str, max_features: int
 ) -> tuple[Corpus, Features]:
-    corpus = load_newsgroups(categories, remove)
-    vectorised = fit_features(corpus, features, max_features)
+    corpus, vectorised = load_and_vectorise(
+        TrainConfig(
+            categories=categories, remove=remove, features=features, max_features=max_features
+        )
+    )
     # Once vectorised, the training texts are dead weight in every cached copy (22 MB for
     # all 20 groups); the test texts stay for the "random test post" button.
     return dataclasses.replace(corpus, train_texts=[]), vectorised
@@ -129,7 +131,7 @@ def own_data(own: OwnData, features: str, max_features: int) -> tuple[Corpus, Fe
         if own.test_digest
         else None,
     )
-    return corpus, fit_features(corpus, features, max_features)
+    return load_and_vectorise(TrainConfig(features=features, max_features=max_features), corpus)
 
 
 def own_data_ui() -> OwnData | None:

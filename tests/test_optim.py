@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from textclf.config import TUTORIAL, replace
-from textclf.optim import RowAdam
+from textclf.optim import DenseAdam, RowAdam
 from textclf.train import predict_logits, train
 
 
@@ -54,3 +54,23 @@ def test_fast_training_tracks_exact_dense_adam_on_real_posts(corpus, features):
     exact_answers = predict_logits(exact.model, X_test).argmax(1)
     assert (fast_answers == exact_answers).float().mean() > 0.99
     assert abs(fast.history[-1].test_accuracy - exact.history[-1].test_accuracy) <= 0.005
+
+
+def test_dense_adam_steps_exactly_as_torch_optim_adam_fused():
+    torch.manual_seed(0)
+    layers = [torch.nn.Linear(20, 30), torch.nn.Linear(30, 5)]
+    copies = [torch.nn.Linear(20, 30), torch.nn.Linear(30, 5)]
+    for layer, copy in zip(layers, copies, strict=True):
+        copy.load_state_dict(layer.state_dict())
+    ours = DenseAdam([p for layer in layers for p in layer.parameters()], lr=0.01)
+    torchs = torch.optim.Adam([p for c in copies for p in c.parameters()], lr=0.01, fused=True)
+    for step in range(30):
+        x = torch.randn(16, 20)
+        for net, optimizer in ((layers, ours), (copies, torchs)):
+            optimizer.zero_grad()
+            net[1](torch.relu(net[0](x))).square().mean().backward()
+            if step % 7 == 3:  # a parameter without a gradient this step is left alone
+                net[1].bias.grad = None
+            optimizer.step()
+    for layer, copy in zip(layers, copies, strict=True):
+        assert torch.equal(layer.weight, copy.weight) and torch.equal(layer.bias, copy.bias)

@@ -86,21 +86,21 @@ def measure(scenario: str, row: str, reference_epochs: int) -> dict | list[dict]
         )
     elif row in (OURS_TUTORIAL, OURS_BEST):
         from textclf.explain import explain
-        from textclf.features import fit_features
-        from textclf.pipeline import run
+        from textclf.pipeline import load_and_vectorise, run
         from textclf.predict import predict_text
 
         base = TUTORIAL if row == OURS_TUTORIAL else BEST_ACCURACY
         config = replace(base, categories=categories, remove=remove)
         start = time.perf_counter()
-        features = fit_features(corpus, config.features, config.max_features)
+        corpus, features = load_and_vectorise(config, corpus)
         load_seconds += time.perf_counter() - start
-        accuracies, seconds, classifier = [], [], None
-        for seed in SEEDS:  # one network alive at a time, as in the app
+        accuracies, seconds = [], []
+        for seed in SEEDS:
+            classifier = None  # one network alive at a time, as in a process that trains once
             trained = run(replace(config, seed=seed), corpus, features)
             accuracies.append(trained.report.accuracy)
             seconds.append(trained.train_seconds)
-            classifier = classifier or trained.classifier
+            classifier = trained.classifier  # the last seed's, for the prediction timings
             del trained
         result.update(
             accuracy=statistics.median(accuracies),

@@ -10,6 +10,7 @@ import numpy as np
 from textclf.config import TrainConfig
 from textclf.data import Corpus, load_newsgroups
 from textclf.features import Features, fit_features
+from textclf.memory import release_freed_memory
 from textclf.metrics import Report, evaluate
 from textclf.predict import Classifier
 from textclf.train import EpochRecord, predict_logits, train
@@ -50,7 +51,9 @@ def load_and_vectorise(
     """Vectorises the corpus given (a person's own texts), else config's newsgroups."""
     if corpus is None:
         corpus = load_newsgroups(config.categories, config.remove)
-    return corpus, fit_features(corpus, config.features, config.max_features)
+    features = fit_features(corpus, config.features, config.max_features)
+    release_freed_memory()  # what vectorising freed, before training's peak
+    return corpus, features
 
 
 def training_problems(config: TrainConfig, train_posts: int) -> list[str]:
