@@ -60,14 +60,13 @@ OWN_FILE_TYPES = ["csv", "tsv", "tab", "txt", "jsonl", "ndjson", "json"]
 def load_data(
     categories: tuple[str, ...], remove: tuple[str, ...], features: str, max_features: int
 ) -> tuple[Corpus, Features]:
-    corpus, vectorised = load_and_vectorise(
+    # without its training texts (22 MB for all 20 groups, dead weight in every cached copy);
+    # the test texts stay for the cell drill-down and the "random test post" button
+    return load_and_vectorise(
         TrainConfig(
             categories=categories, remove=remove, features=features, max_features=max_features
         )
     )
-    # Once vectorised, the training texts are dead weight in every cached copy (22 MB for
-    # all 20 groups); the test texts stay for the "random test post" button.
-    return dataclasses.replace(corpus, train_texts=[]), vectorised
 
 
 def data_for(config: TrainConfig, own: OwnData | None = None) -> tuple[Corpus, Features]:

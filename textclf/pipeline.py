@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -48,10 +49,13 @@ class Run:
 def load_and_vectorise(
     config: TrainConfig, corpus: Corpus | None = None
 ) -> tuple[Corpus, Features]:
-    """Vectorises the corpus given (a person's own texts), else config's newsgroups."""
+    """Vectorises the corpus given (a person's own texts), else config's newsgroups. The corpus
+    comes back without its training texts: once vectorised nothing reads them, and for all 20
+    groups they hold 22 MB that a cached copy or training's peak would carry for nothing."""
     if corpus is None:
         corpus = load_newsgroups(config.categories, config.remove)
     features = fit_features(corpus, config.features, config.max_features)
+    corpus = dataclasses.replace(corpus, train_texts=[])
     release_freed_memory()  # what vectorising freed, before training's peak
     return corpus, features
 
