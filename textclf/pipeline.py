@@ -93,6 +93,7 @@ def run(
         classes=len(corpus.label_names),
         on_epoch=on_epoch,
         should_stop=should_stop,
+        initial_rows=features.alphabetical,
     )
     logits = predict_logits(trained.model, features.X_test)
     probabilities = logits.softmax(dim=1).numpy()

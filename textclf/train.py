@@ -100,8 +100,12 @@ def train(
     on_epoch: Callable[[EpochRecord], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     exact: bool = False,
+    initial_rows: np.ndarray | None = None,
 ) -> Trained:
-    """Trains config's network; exact=True: dense gradients and torch.optim.Adam (the oracle)."""
+    """Trains config's network; exact=True: dense gradients and torch.optim.Adam (the oracle).
+
+    initial_rows: for each column, the row of the seeded initial table it starts from
+    (Features.alphabetical), so a word's initial weights do not depend on column order."""
     use_all_cores()
     with _GLOBAL_RNG:  # initial weights from the seed alone, whatever other sessions do
         torch.manual_seed(config.seed)
@@ -110,18 +114,25 @@ def train(
         dropout.set_state(torch.get_rng_state())  # the stream nn.Dropout would have drawn next
     model.draw_dropout_from(dropout)
     shuffle = np.random.default_rng(config.seed)
+    words = X_train.shape[1]
+    rows = np.arange(words) if initial_rows is None else np.asarray(initial_rows)
+    by_frequency = None
+    if not exact:
+        # Words sorted by how many training posts hold them: the frequent ones, which nearly every
+        # batch touches, form the contiguous block RowAdam steps densely. fit_features numbers
+        # them so already; other callers' matrices are reordered here and put back at the end.
+        order = np.argsort(-np.bincount(X_train.indices, minlength=words), kind="stable")
+        if not np.array_equal(order, np.arange(words)):
+            by_frequency = order
+            X_train, X_test = X_train[:, by_frequency], X_test[:, by_frequency]
+            rows = rows[by_frequency]
+    first = model.first.weight.data
+    if not np.array_equal(rows, np.arange(words)):
+        first.copy_(first[torch.from_numpy(rows)])  # each word keeps its initial row
     if exact:
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
         table = None
     else:
-        # Words sorted by how many training posts hold them: the frequent ones, which nearly every
-        # batch touches, form the contiguous block RowAdam steps densely.
-        by_frequency = np.argsort(
-            -np.bincount(X_train.indices, minlength=X_train.shape[1]), kind="stable"
-        )
-        X_train, X_test = X_train[:, by_frequency], X_test[:, by_frequency]
-        first = model.first.weight.data
-        first.copy_(first[by_frequency])  # each word keeps its initial row
         table = RowAdam(first, lr=config.lr, dense_rows=DENSE_ROWS)
         model.first.weight.requires_grad_(False)  # RowAdam trains it, a batch's rows at a time
         optimizer = DenseAdam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
@@ -137,19 +148,20 @@ def train(
             break
         model.train()
         order = shuffle.permutation(n)
-        X, y = X_train[order], targets[order]  # one O(nnz) row gather per epoch
+        y = targets[order]
         total_loss = 0.0
         for start in range(0, n, config.batch_size):
             stop = min(start + config.batch_size, n)
+            # each batch gathers its own rows: no shuffled copy of the whole matrix per epoch
+            batch = X_train[order[start:stop]]
             optimizer.zero_grad()
             if table is None:
-                batch = X[start:stop]
                 loss = loss_fn(
                     model(to_csr_tensor(batch), x_t=to_csr_tensor(batch.T)), y[start:stop]
                 )
                 loss.backward()
             else:
-                words, batch = renumber_words(X[start:stop], table.dense_rows)
+                words, batch = renumber_words(batch, table.dense_rows)
                 rows = table.take_rows(torch.from_numpy(words)).requires_grad_()  # (words, H)
                 logits = model(to_csr_tensor(batch), rows, to_csr_tensor(batch.T))
                 loss = loss_fn(logits, y[start:stop])
@@ -178,10 +190,9 @@ def train(
             callback_start = time.perf_counter()
             on_epoch(record)
             in_callbacks += time.perf_counter() - callback_start
-    if table is not None:
-        del table, optimizer  # their moments go before the table is copied back: a lower peak
-        first = model.first.weight.data
-        first[torch.from_numpy(by_frequency)] = first.clone()  # back to the vocabulary's order
+    del table, optimizer  # their moments go before the table is copied back: a lower peak
+    if by_frequency is not None:
+        first[torch.from_numpy(by_frequency)] = first.clone()  # back to the caller's order
     result.train_seconds = time.perf_counter() - started - in_callbacks
     model.eval()
     return result
