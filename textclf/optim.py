@@ -15,6 +15,27 @@ def _sqrt(v: torch.Tensor) -> torch.Tensor:
     return torch.add(v, 1e-30).sqrt_()
 
 
+def fused_adam_step(weights, grads, firsts, seconds, steps, settings) -> None:
+    """One step of torch's fused Adam kernel, in place, as torch.optim.Adam(fused=True) takes it;
+    settings carries lr, beta1, beta2 and eps."""
+    adam(
+        weights,
+        grads,
+        firsts,
+        seconds,
+        [],
+        steps,
+        fused=True,
+        amsgrad=False,
+        beta1=settings.beta1,
+        beta2=settings.beta2,
+        lr=settings.lr,
+        weight_decay=0.0,
+        eps=settings.eps,
+        maximize=False,
+    )
+
+
 class RowAdam:
     """torch.optim.Adam's arithmetic on a (V, H) table, at a cost set by the rows each step touches.
 
@@ -137,22 +158,7 @@ class RowAdam:
         )
         blocks.append((w, grad[dense:], m, v))
         weights, grads, firsts, seconds = map(list, zip(*blocks, strict=True))
-        adam(
-            weights,
-            grads,
-            firsts,
-            seconds,
-            [],
-            self._steps[: len(blocks)],
-            fused=True,
-            amsgrad=False,
-            beta1=self.beta1,
-            beta2=self.beta2,
-            lr=self.lr,
-            weight_decay=0.0,
-            eps=self.eps,
-            maximize=False,
-        )
+        fused_adam_step(weights, grads, firsts, seconds, self._steps[: len(blocks)], self)
         self.t += 1
         self.param.index_copy_(0, rows, w)
         self.m.index_copy_(0, rows, m)
@@ -195,19 +201,11 @@ class DenseAdam:
         live = [i for i, p in enumerate(self.params) if p.grad is not None]
         if not live:
             return
-        adam(
+        fused_adam_step(
             [self.params[i] for i in live],
             [self.params[i].grad for i in live],
             [self.m[i] for i in live],
             [self.v[i] for i in live],
-            [],
             [self.steps[i] for i in live],
-            fused=True,
-            amsgrad=False,
-            beta1=self.beta1,
-            beta2=self.beta2,
-            lr=self.lr,
-            weight_decay=0.0,
-            eps=self.eps,
-            maximize=False,
+            self,
         )
