@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import random
 import re
+import tempfile
 import time
 
 import numpy as np
@@ -89,10 +91,6 @@ class OwnData:
     test_name: str = ""
     test_digest: str = ""
 
-    @property
-    def title(self) -> str:
-        return self.name + (f" (tested on {self.test_name})" if self.test_name else "")
-
 
 def _store_file(data: bytes) -> str:
     digest = hashlib.sha256(data).hexdigest()
@@ -154,8 +152,9 @@ def own_data_ui() -> OwnData | None:
         )
         st.stop()
     data = upload.getvalue()
+    digest = _store_file(data)
     try:
-        table = read_upload(_store_file(data), upload.name, data)
+        table = read_upload(digest, upload.name, data)
     except DataProblem as error:
         st.error(f"This file cannot be used: {error}")
         st.stop()
@@ -180,7 +179,7 @@ def own_data_ui() -> OwnData | None:
     )
     return OwnData(
         name=upload.name,
-        digest=_store_file(data),
+        digest=digest,
         text_column=text_column,
         label_column=label_column,
         test_size=test_size,
@@ -193,8 +192,6 @@ def _install_archive(path: str) -> None:
     home = writable_data_home()
     install_archive(path, home)
     if home != data_home():  # the usual place is read-only: every later load looks here
-        import os
-
         os.environ["SCIKIT_LEARN_DATA"] = str(home)
 
 
@@ -212,8 +209,6 @@ def archive_ui(error: DataUnavailable) -> None:
     try:
         with st.spinner("Unpacking the archive into scikit-learn's cache (a few seconds)…"):
             if upload is not None:
-                import tempfile
-
                 with tempfile.NamedTemporaryFile(suffix=".tar.gz") as copy:
                     copy.write(upload.getvalue())
                     copy.flush()
