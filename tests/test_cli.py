@@ -71,6 +71,7 @@ def test_train_prints_epochs_and_a_summary():
         (["--data", "/no/such/file.csv"], "no such file"),
         (["--test-size", "0.9", "--data", "x.csv"], "outside 0.05 to 0.5"),
         (["--text-column", "body"], "need --data"),
+        (["--split-seed", "-1", "--data", "x.csv"], "-1 is outside 0 to"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(args, fragment):

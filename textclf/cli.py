@@ -49,6 +49,16 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _split_seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"{value} is outside 0 to {2**32 - 1}")
+    return value
+
+
 def _load_corpus(args: argparse.Namespace, config: TrainConfig):
     """The texts to train on: the person's file, or 20 Newsgroups (from the archive if given)."""
     from textclf.data import has_newsgroups, install_archive, load_newsgroups, writable_data_home
@@ -112,7 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of rows held out for testing, stratified by label (default: 0.2)",
     )
     own.add_argument(
-        "--split-seed", type=int, default=0, metavar="N", help="seeds the split (default: 0)"
+        "--split-seed",
+        type=_split_seed,
+        default=0,
+        metavar="N",
+        help="seeds the split (default: 0)",
     )
     own.add_argument("--test-data", metavar="FILE", help="a separate test file (no split)")
     train.add_argument(

@@ -115,20 +115,20 @@ def train(
     model.draw_dropout_from(dropout)
     shuffle = np.random.default_rng(config.seed)
     words = X_train.shape[1]
-    rows = np.arange(words) if initial_rows is None else np.asarray(initial_rows)
+    start_rows = np.arange(words) if initial_rows is None else np.asarray(initial_rows)
     by_frequency = None
     if not exact:
         # Words sorted by how many training posts hold them: the frequent ones, which nearly every
         # batch touches, form the contiguous block RowAdam steps densely. fit_features numbers
         # them so already; other callers' matrices are reordered here and put back at the end.
-        order = np.argsort(-np.bincount(X_train.indices, minlength=words), kind="stable")
-        if not np.array_equal(order, np.arange(words)):
-            by_frequency = order
+        frequency_order = np.argsort(-np.bincount(X_train.indices, minlength=words), kind="stable")
+        if not np.array_equal(frequency_order, np.arange(words)):
+            by_frequency = frequency_order
             X_train, X_test = X_train[:, by_frequency], X_test[:, by_frequency]
-            rows = rows[by_frequency]
+            start_rows = start_rows[by_frequency]
     first = model.first.weight.data
-    if not np.array_equal(rows, np.arange(words)):
-        first.copy_(first[torch.from_numpy(rows)])  # each word keeps its initial row
+    if not np.array_equal(start_rows, np.arange(words)):
+        first.copy_(first[torch.from_numpy(start_rows)])  # each word keeps its initial row
     if exact:
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
         table = None
