@@ -145,6 +145,14 @@ def own_data_ui() -> OwnData | None:
         key="own_file",
         help="One row per text, a header line naming the columns, one column holding the label.",
     )
+    restored = st.session_state.get("restored_file")
+    if restored is not None and _upload_id(upload) == st.session_state.get("restored_upload"):
+        bar.caption(
+            f"Using {escape_markdown(restored.name)}, the file of the run you restored. "
+            "Upload a file to train on another."
+        )
+        return restored
+    st.session_state.pop("restored_file", None)
     if upload is None:
         st.info(
             "Upload a file of labelled texts in the sidebar: one row per text, a header line, a "
@@ -649,6 +657,13 @@ def _restore(run: Run) -> None:
     # the sidebar shows the restored run's settings: nothing retrains
     apply_preset(run.config, keep=LIST_SETTINGS if run.data_source is not None else ())
     st.session_state["source"] = "Your own file" if run.data_source else "20 Newsgroups"
+    # an uploader cannot be set from code: the run's file stands in for it until one is chosen
+    st.session_state["restored_file"] = run.data_source
+    st.session_state["restored_upload"] = _upload_id(st.session_state.get("own_file"))
+
+
+def _upload_id(upload) -> str | None:
+    return getattr(upload, "file_id", None)
 
 
 def _changes(previous: Run | None, run: Run) -> str:

@@ -335,3 +335,28 @@ def test_a_link_that_cannot_train_keeps_the_defaults_and_says_why():
         assert name in notice
     config = at.session_state["run"].config
     assert (config.epochs, config.lr, config.batch_size) == (10, 0.01, 150)
+
+
+def test_runs_on_a_file_and_on_newsgroups_restore_without_retraining(app, subjects_csv):
+    newsgroups_run = app.session_state["run"]
+    use_own_file(app, "subjects.csv", subjects_csv)
+    file_run = app.session_state["run"]
+    assert file_run.data_name == "subjects.csv"
+
+    app.selectbox(key="restore_choice").set_value(newsgroups_run).run()
+    next(b for b in app.button if b.label == "Restore").click().run()
+    assert not app.exception
+    assert app.session_state["run"].number == newsgroups_run.number
+    assert len(app.session_state["runs"]) == 2  # shown again, not retrained
+    assert accuracy_shown(app) == pytest.approx(newsgroups_run.report.accuracy, abs=5e-5)
+
+    # the uploader emptied when the newsgroups came back; the run's own file stands in for it
+    app.selectbox(key="restore_choice").set_value(file_run).run()
+    next(b for b in app.button if b.label == "Restore").click().run()
+    assert not app.exception
+    assert not [i.value for i in app.info if "Upload" in i.value or "press Train" in i.value]
+    assert app.session_state["run"].number == file_run.number
+    assert app.session_state["run"].data_name == "subjects.csv"
+    assert len(app.session_state["runs"]) == 2
+    assert accuracy_shown(app) == pytest.approx(file_run.report.accuracy, abs=5e-5)
+    assert any("the file of the run you restored" in c.value for c in app.sidebar.caption)
