@@ -92,9 +92,16 @@ class OwnData:
     test_digest: str = ""
 
 
-def _store_file(data: bytes) -> str:
-    digest = hashlib.sha256(data).hexdigest()
-    st.session_state.setdefault("files", {})[digest] = data
+def _store_file(upload) -> str:
+    """The upload's digest, its bytes kept in the session's file store. Each upload is copied and
+    hashed once, not on every rerun (a 50 MB file takes a tenth of a second to hash)."""
+    digests = st.session_state.setdefault("upload_digests", {})
+    files = st.session_state.setdefault("files", {})
+    digest = digests.get(upload.file_id)
+    if digest is None or digest not in files:
+        data = upload.getvalue()
+        digest = digests[upload.file_id] = hashlib.sha256(data).hexdigest()
+        files[digest] = data
     return digest
 
 
@@ -107,6 +114,9 @@ def forget_unused_files() -> None:
     files = st.session_state.get("files", {})
     for digest in [d for d in files if d not in used]:
         files.pop(digest)
+    digests = st.session_state.get("upload_digests", {})
+    for file_id in [f for f, d in digests.items() if d not in files]:
+        digests.pop(file_id)
 
 
 # Shared by every session (read-only); bounded like load_data: four files of at most 50 MB.
@@ -159,10 +169,9 @@ def own_data_ui() -> OwnData | None:
             "text column and a label column. The network trains on it as on the newsgroups."
         )
         st.stop()
-    data = upload.getvalue()
-    digest = _store_file(data)
+    digest = _store_file(upload)
     try:
-        table = read_upload(digest, upload.name, data)
+        table = read_upload(digest, upload.name, st.session_state["files"][digest])
     except DataProblem as error:
         st.error(f"This file cannot be used: {error}")
         st.stop()
@@ -192,7 +201,7 @@ def own_data_ui() -> OwnData | None:
         label_column=label_column,
         test_size=test_size,
         test_name=test_upload.name if test_upload else "",
-        test_digest=_store_file(test_upload.getvalue()) if test_upload else "",
+        test_digest=_store_file(test_upload) if test_upload else "",
     )
 
 
