@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 
+from textclf import kernels
 from textclf.config import TUTORIAL, replace
-from textclf.optim import DenseAdam, RowAdam
+from textclf.optim import DenseAdam, NativeRowAdam, RowAdam
 from textclf.train import predict_logits, train
 
 
@@ -34,7 +36,41 @@ def test_row_adam_equals_dense_adam_when_rows_skip_steps(dense_rows):
     torch.testing.assert_close(table, dense.detach(), rtol=1e-4, atol=1e-5)
 
 
-def test_fast_training_tracks_exact_dense_adam_on_real_posts(corpus, features):
+def test_the_c_kernels_build_and_load_here():
+    """CI's machines have a C compiler: training there must take the fast path."""
+    assert kernels.load() is not None
+
+
+def test_native_row_adam_equals_dense_adam_when_rows_skip_steps():
+    """Batches of a sparse matrix's rows, as training takes them: each step's words brought up
+    to date (its rows and x @ rows), then stepped with x^T grad_out, as dense Adam is."""
+    generator = torch.Generator().manual_seed(0)
+    rng = np.random.default_rng(0)
+    words, hidden, docs = 60, 8, 40
+    X = sp.random(docs, words, density=0.06, format="csr", random_state=1, dtype=np.float32)
+    X.data = rng.integers(1, 4, size=X.nnz).astype(np.float32)  # word counts
+    table = torch.randn(words, hidden, generator=generator)
+    dense = table.clone().requires_grad_()
+    adam = torch.optim.Adam([dense], lr=0.05)
+    native = NativeRowAdam(table, kernels.load(), X, lr=0.05)
+    for _ in range(400):  # long enough for rows to be stale past the closed form's horizon
+        batch_docs = rng.choice(docs, size=3, replace=False)
+        batch, current = native.take_rows(batch_docs)
+        expected_words = np.flatnonzero(np.asarray(X[batch_docs].sum(axis=0)).ravel())
+        assert batch.words == len(expected_words)
+        torch.testing.assert_close(current, dense.detach()[expected_words], rtol=1e-4, atol=1e-5)
+        x = torch.from_numpy(X[batch_docs].toarray())
+        torch.testing.assert_close(native.products(batch, current), x[:, expected_words] @ current)
+        grad_out = torch.randn(3, hidden, generator=generator)
+        native.step_rows(grad_out)
+        dense.grad = x.T @ grad_out
+        adam.step()
+    native.flush()
+    torch.testing.assert_close(table, dense.detach(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["C kernels", "PyTorch ops"])
+def test_fast_training_tracks_exact_dense_adam_on_real_posts(corpus, features, native):
     """Same start, same batches: the fast path stays with torch.optim.Adam on dense gradients.
 
     They part only where a gradient is near Adam's eps (1e-8), which RowAdam treats approximately
@@ -42,7 +78,7 @@ def test_fast_training_tracks_exact_dense_adam_on_real_posts(corpus, features):
     """
     config = replace(TUTORIAL, epochs=2)
     args = (features.X_train, corpus.train_labels, features.X_test, corpus.test_labels, 3)
-    fast = train(config, *args)
+    fast = train(config, *args, native=native)
     exact = train(config, *args, exact=True)
     for (name, p), (_, q) in zip(
         fast.model.named_parameters(), exact.model.named_parameters(), strict=True
@@ -74,3 +110,17 @@ def test_dense_adam_steps_exactly_as_torch_optim_adam_fused():
             optimizer.step()
     for layer, copy in zip(layers, copies, strict=True):
         assert torch.equal(layer.weight, copy.weight) and torch.equal(layer.bias, copy.bias)
+
+
+def test_training_falls_back_to_pytorch_ops_without_a_c_compiler(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no library built earlier
+    monkeypatch.setenv("CC", "false")  # a "compiler" that always fails
+    kernels.load.cache_clear()
+    try:
+        assert kernels.load() is None
+        monkeypatch.setenv("CC", "cc")
+        monkeypatch.setenv("TEXTCLF_NATIVE", "0")
+        kernels.load.cache_clear()
+        assert kernels.load() is None
+    finally:
+        kernels.load.cache_clear()

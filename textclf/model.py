@@ -116,3 +116,8 @@ class MLP(nn.Module):
     def forward(self, x: torch.Tensor, rows=None, x_t=None) -> torch.Tensor:
         """Logits (batch, classes); see SparseLinear.forward for rows and x_t."""
         return self.head(self.hidden_activations(x, rows, x_t))
+
+    def logits_from_products(self, products: torch.Tensor) -> torch.Tensor:
+        """Logits given x @ first.weight computed by the caller (training's C kernels read and
+        step the word table themselves, so autograd stops at the product)."""
+        return self.head(self.body(products + self.first.bias))

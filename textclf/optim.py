@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from torch.optim.adam import adam
 
@@ -209,3 +211,165 @@ class DenseAdam:
             [self.steps[i] for i in live],
             self,
         )
+
+
+class RowBatch(NamedTuple):
+    """A batch as NativeRowAdam.take_rows gives it: its CSR with the columns renumbered into
+    the distinct words it reads (int64 indptr, int32 indices, float32 data), and their count."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    words: int
+
+    @property
+    def docs(self) -> int:
+        return self.indptr.size - 1
+
+
+class NativeRowAdam(RowAdam):
+    """RowAdam's arithmetic done by the C kernels of textclf/kernels.py: each row a batch reads
+    is read from the table once and written once, with no dense block (a row's catch-up costs
+    about what copying it does), and the batch itself is gathered from the training matrix
+    there too. Per batch: take_rows(docs) gives the batch and its words' rows brought up to
+    date, current; products() the first layer's x @ current; step_rows() takes the gradient of
+    that product, (batch, H), forms x^T grad itself and steps the rows. flush() as RowAdam's.
+    """
+
+    def __init__(self, param, kernels, matrix: sp.csr_matrix, lr: float, betas=(0.9, 0.999),
+                 eps: float = 1e-8):  # fmt: skip
+        super().__init__(param, lr, betas, eps, dense_rows=0)
+        if not (param.is_contiguous() and param.dtype == torch.float32):
+            raise ValueError("NativeRowAdam needs a contiguous float32 table")
+        if matrix.shape[1] != param.shape[0]:
+            raise ValueError("the matrix needs a column per row of the table")
+        self.kernels = kernels
+        self.matrix = csr_parts(matrix)
+        self.lengths = np.diff(self.matrix[0])
+        words = param.shape[0]
+        self.marks = np.zeros(words, dtype=np.uint8)
+        self.slot = np.empty(words, dtype=np.int32)
+        self.listed = np.empty(words, dtype=np.int64)
+        self.last_steps = self.last.numpy()  # the same memory as self.last
+        self.beta_powers = (np.ones(0), np.ones(0))
+
+    def _power_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """beta1^k and beta2^k for k = 0 .. at least t + 1."""
+        if self.beta_powers[0].size < self.t + 2:
+            exponents = np.arange(max(1024, 2 * (self.t + 2)), dtype=np.float64)
+            self.beta_powers = (self.beta1**exponents, self.beta2**exponents)
+        return self.beta_powers
+
+    @torch.no_grad()
+    def take_rows(self, docs: np.ndarray) -> tuple[RowBatch, torch.Tensor]:
+        """The training matrix's rows `docs` as a RowBatch, and the rows of the words it reads
+        (in word order) brought up to the current step, (words, H)."""
+        a = _address
+        docs = np.ascontiguousarray(docs, dtype=np.int64)
+        nnz = int(self.lengths[docs].sum())
+        indptr = np.empty(docs.size + 1, dtype=np.int64)
+        indices, data = np.empty(nnz, dtype=np.int32), np.empty(nnz, dtype=np.float32)
+        source_indptr, source_indices, source_data = self.matrix
+        n = self.kernels.gather_batch(
+            a(source_indptr), a(source_indices), a(source_data), a(docs), docs.size,
+            self.marks.size, a(self.marks), a(self.slot), a(self.listed),
+            a(indptr), a(indices), a(data),
+        )  # fmt: skip
+        rows = self.listed[:n].copy()
+        self._advance(self.t)
+        beta1_powers, beta2_powers = self._power_tables()
+        coef, damp, decay1, decay2 = (np.empty(n, dtype=np.float32) for _ in range(4))
+        self.kernels.row_factors(
+            a(rows), n, a(self.last_steps), self.t, a(self.window), self.horizon,
+            a(self.settled), a(beta1_powers), a(beta2_powers), self.lr, self.eps, self.beta2,
+            a(coef), a(damp), a(decay1), a(decay2),
+        )  # fmt: skip
+        current = torch.empty(n, self.param.shape[1])
+        p, m, v = self.param, self.m, self.v
+        self.kernels.take_rows(
+            a(p), a(m), a(v), p.shape[1], a(rows), n, a(coef), a(damp), a(current), 1
+        )
+        batch = RowBatch(indptr, indices, data, n)
+        self._taken = (batch, rows, current, decay1, decay2)
+        return batch, current
+
+    def products(self, batch: RowBatch, current: torch.Tensor) -> torch.Tensor:
+        """batch @ current: the first layer's forward pass."""
+        return sparse_products(self.kernels, batch, current, threads=1)
+
+    @torch.no_grad()
+    def step_rows(self, grad_out: torch.Tensor) -> None:
+        """One Adam step for the rows of the last take_rows(), given d(loss)/d(batch @ rows)."""
+        batch, rows, current, decay1, decay2 = self._taken
+        self._taken = None
+        p, m, v = self.param, self.m, self.v
+        grad_out = grad_out.contiguous()
+        grad_buffer = torch.empty_like(current)
+        step = self.t + 1
+        a = _address
+        self.kernels.step_rows(
+            a(p), a(m), a(v), p.shape[1],
+            a(batch.indptr), a(batch.indices), a(batch.data), batch.docs, a(grad_out),
+            a(rows), rows.size, a(decay1), a(decay2), a(current), a(grad_buffer), 1,
+            self.lr / (1 - self.beta1**step), math.sqrt(1 - self.beta2**step),
+            1 - self.beta1, self.beta2, 1 - self.beta2, self.eps,
+        )  # fmt: skip
+        self.t = step  # row_factors has set the rows' last step
+
+    def _factors(self, since: np.ndarray):
+        """Per row last brought up to step `since`, float32 for the kernels: coef and damp to
+        move it by the steps skipped since (see RowAdam), and its moments' decay over them."""
+        skipped = (self.t - since).astype(np.float64)
+        coef = self.lr * self._skipped_sums(since, self.t)
+        damp = self.eps * np.sqrt((1 - self.beta2 ** (since + 1.0)) / self.beta2)
+        return tuple(
+            np.ascontiguousarray(factor, dtype=np.float32)
+            for factor in (coef, damp, self.beta1**skipped, self.beta2**skipped)
+        )
+
+    @torch.no_grad()
+    def flush(self, block: int = 65536) -> None:
+        """RowAdam.flush, in place by the kernel, a block of rows at a time."""
+        p, m, v = self.param, self.m, self.v
+        a = _address
+        for start in range(0, p.shape[0], block):
+            stop = min(start + block, p.shape[0])
+            factors = self._factors(self.last_steps[start:stop])
+            self.kernels.catch_up(
+                a(p), a(m), a(v), p.shape[1], start, stop, *(a(f) for f in factors), _threads()
+            )
+        self.last_steps[:] = self.t
+
+
+def _threads() -> int:
+    """Threads for a large kernel call (a flush, an evaluation): as many as torch is set to use
+    (train() sets that to the cores). A batch's kernels run on one: measured faster, as the
+    second thread's start and torch's own threads cost more than it saves at that size."""
+    return torch.get_num_threads()
+
+
+def _address(array) -> int:
+    return array.data_ptr() if isinstance(array, torch.Tensor) else array.ctypes.data
+
+
+def csr_parts(X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """X's CSR arrays as the kernels read them: int64 indptr, int32 indices, float32 data."""
+    return (
+        np.ascontiguousarray(X.indptr, dtype=np.int64),
+        np.ascontiguousarray(X.indices, dtype=np.int32),
+        np.ascontiguousarray(X.data, dtype=np.float32),
+    )
+
+
+@torch.no_grad()
+def sparse_products(kernels, X, weight: torch.Tensor, threads: int = 0) -> torch.Tensor:
+    """X @ weight for a CSR X (scipy, or a RowBatch) whose columns index weight's rows."""
+    indptr, indices, data = X[:3] if isinstance(X, RowBatch) else csr_parts(X)
+    weight = weight.contiguous()
+    out = torch.empty(indptr.size - 1, weight.shape[1])
+    a = _address
+    kernels.sparse_products(
+        a(indptr), a(indices), a(data), indptr.size - 1, a(weight), weight.shape[1], a(out),
+        threads or _threads(),
+    )  # fmt: skip
+    return out

@@ -15,8 +15,9 @@ import torch
 from torch import nn
 
 from textclf.config import TrainConfig
+from textclf.kernels import load as load_kernels
 from textclf.model import MLP, to_csr_tensor
-from textclf.optim import DenseAdam, RowAdam
+from textclf.optim import DenseAdam, NativeRowAdam, RowAdam, sparse_products
 
 DENSE_ROWS = 4096  # the most frequent words, stepped densely: 20% faster on 20 groups, measured
 _GLOBAL_RNG = threading.Lock()  # torch's global generator is shared by every session's thread
@@ -77,7 +78,15 @@ def predict_logits(model: MLP, X: sp.csr_matrix, chunk: int = 4096) -> torch.Ten
     """Logits for every row, evaluated in chunks to bound memory; (rows, classes)."""
     was_training = model.training
     model.eval()
-    outputs = [model(to_csr_tensor(X[i : i + chunk])) for i in range(0, X.shape[0], chunk)]
+    kernels = load_kernels()
+    if kernels is not None:  # the C kernel reads the word table's rows in place, prefetching
+        weight = model.first.weight.detach()
+        outputs = [
+            model.logits_from_products(sparse_products(kernels, X[i : i + chunk], weight))
+            for i in range(0, X.shape[0], chunk)
+        ]
+    else:
+        outputs = [model(to_csr_tensor(X[i : i + chunk])) for i in range(0, X.shape[0], chunk)]
     model.train(was_training)
     if not outputs:
         return torch.empty(0, model.head.out_features)
@@ -101,8 +110,10 @@ def train(
     should_stop: Callable[[], bool] | None = None,
     exact: bool = False,
     initial_rows: np.ndarray | None = None,
+    native: bool = True,
 ) -> Trained:
-    """Trains config's network; exact=True: dense gradients and torch.optim.Adam (the oracle).
+    """Trains config's network; exact=True: dense gradients and torch.optim.Adam (the oracle);
+    native=False: RowAdam in PyTorch's ops even where the C kernels load (for comparison).
 
     initial_rows: for each column, the row of the seeded initial table it starts from
     (Features.alphabetical), so a word's initial weights do not depend on column order."""
@@ -133,7 +144,11 @@ def train(
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
         table = None
     else:
-        table = RowAdam(first, lr=config.lr, dense_rows=DENSE_ROWS)
+        kernels = load_kernels() if native else None
+        if kernels is not None:
+            table = NativeRowAdam(first, kernels, X_train, lr=config.lr)
+        else:
+            table = RowAdam(first, lr=config.lr, dense_rows=DENSE_ROWS)
         model.first.weight.requires_grad_(False)  # RowAdam trains it, a batch's rows at a time
         optimizer = DenseAdam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
     loss_fn = nn.CrossEntropyLoss()
@@ -152,21 +167,27 @@ def train(
         total_loss = 0.0
         for start in range(0, n, config.batch_size):
             stop = min(start + config.batch_size, n)
-            # each batch gathers its own rows: no shuffled copy of the whole matrix per epoch
-            batch = X_train[order[start:stop]]
             optimizer.zero_grad()
-            if table is None:
-                loss = loss_fn(
-                    model(to_csr_tensor(batch), x_t=to_csr_tensor(batch.T)), y[start:stop]
-                )
+            if isinstance(table, NativeRowAdam):
+                batch, rows = table.take_rows(order[start:stop])  # its words' rows, up to date
+                products = table.products(batch, rows).requires_grad_()
+                loss = loss_fn(model.logits_from_products(products), y[start:stop])
                 loss.backward()
+                table.step_rows(products.grad)
             else:
-                words, batch = renumber_words(batch, table.dense_rows)
-                rows = table.take_rows(torch.from_numpy(words)).requires_grad_()  # (words, H)
-                logits = model(to_csr_tensor(batch), rows, to_csr_tensor(batch.T))
-                loss = loss_fn(logits, y[start:stop])
-                loss.backward()
-                table.step_rows(rows.grad)
+                # each batch gathers its own rows: no shuffled copy of the matrix per epoch
+                batch = X_train[order[start:stop]]
+                if table is None:
+                    x, x_t = to_csr_tensor(batch), to_csr_tensor(batch.T)
+                    loss = loss_fn(model(x, x_t=x_t), y[start:stop])
+                    loss.backward()
+                else:
+                    words, batch = renumber_words(batch, table.dense_rows)
+                    rows = table.take_rows(torch.from_numpy(words)).requires_grad_()
+                    logits = model(to_csr_tensor(batch), rows, to_csr_tensor(batch.T))
+                    loss = loss_fn(logits, y[start:stop])
+                    loss.backward()
+                    table.step_rows(rows.grad)
             optimizer.step()
             total_loss += loss.item() * (stop - start)
         if table is not None:

@@ -1,0 +1,96 @@
+"""The C kernels of rowadam.c, compiled once per machine with its C compiler and loaded by ctypes.
+
+Training needs nothing here: without a compiler (or with TEXTCLF_NATIVE=0) RowAdam's PyTorch
+ops do the same arithmetic, about half as fast. The library is cached under the user's cache
+folder, named by a hash of the source, the compiler and the CPU, so a changed source or a
+different machine builds its own; it is written under a temporary name and renamed, so
+processes building at once never load a half-written file.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+SOURCE = Path(__file__).with_name("rowadam.c")
+_FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-shared", "-fPIC", "-pthread")
+
+_P, _I = ctypes.c_void_p, ctypes.c_int64
+_F = ctypes.c_float
+_D = ctypes.c_double
+SIGNATURES = {
+    "gather_batch": ([_P, _P, _P, _P, _I, _I, _P, _P, _P, _P, _P, _P], _I),
+    "row_factors": ([_P, _I, _P, _I, _P, _I, _P, _P, _P, _D, _D, _D, _P, _P, _P, _P], None),
+    "take_rows": ([_P, _P, _P, _I, _P, _I, _P, _P, _P, _I], None),
+    "step_rows": ([_P, _P, _P, _I, _P, _P, _P, _I, _P, _P, _I, _P, _P, _P, _P, _I]
+                  + [_F] * 6, None),
+    "sparse_products": ([_P, _P, _P, _I, _P, _I, _P, _I], None),
+    "catch_up": ([_P, _P, _P, _I, _I, _I, _P, _P, _P, _P, _I], None),
+}  # fmt: skip
+
+
+def _cpu() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:  # the instruction sets -march=native may use
+            return next((line for line in info if line.startswith(("flags", "Features"))), "")
+    except OSError:
+        return platform.processor()
+
+
+def _cache_folder() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    folder = Path(base) / "textclf"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.access(folder, os.W_OK):
+            return folder
+    except OSError:
+        pass
+    folder = Path(tempfile.gettempdir()) / f"textclf-{os.getuid()}"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def _build(compiler: str, library: Path) -> None:
+    partial = library.with_suffix(f".{os.getpid()}.tmp")
+    for flags in (_FLAGS, tuple(f for f in _FLAGS if f != "-march=native")):
+        done = subprocess.run(
+            [compiler, *flags, str(SOURCE), "-o", str(partial), "-lm", "-lpthread"],
+            capture_output=True,
+            timeout=120,
+        )
+        if done.returncode == 0:
+            os.replace(partial, library)
+            return
+    raise OSError(done.stderr.decode(errors="replace")[-500:])
+
+
+@functools.cache
+def load() -> ctypes.CDLL | None:
+    """The kernels, or None where they cannot be built (then training uses PyTorch's ops)."""
+    if os.environ.get("TEXTCLF_NATIVE", "1") == "0":
+        return None
+    compiler = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+    if compiler is None:
+        return None
+    key = hashlib.sha256(
+        SOURCE.read_bytes() + repr((compiler, _FLAGS, platform.machine(), _cpu())).encode()
+    ).hexdigest()[:16]
+    try:
+        library = _cache_folder() / f"rowadam-{key}.so"
+        if not library.exists():
+            _build(compiler, library)
+        kernels = ctypes.CDLL(str(library))
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for name, (arguments, result) in SIGNATURES.items():
+        function = getattr(kernels, name)
+        function.argtypes, function.restype = arguments, result
+    return kernels

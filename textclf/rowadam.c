@@ -1,0 +1,294 @@
+/* RowAdam's per-step work on the word table (textclf/optim.py, NativeRowAdam): each row a
+ * batch reads is read from the table once and written once, where PyTorch's ops take a gather,
+ * a dozen elementwise passes and a scatter; the work is split over `threads` threads. Built
+ * and loaded by textclf/kernels.py. */
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__SSE__)
+#include <xmmintrin.h>
+/* Moments decay towards zero, and x86 computes on subnormal floats ~100x slower: within a
+ * kernel they count as zero (1e-38 against Adam's eps of 1e-8); the thread's mode is restored. */
+#define SUBNORMALS_AS_ZERO unsigned int saved_csr = _mm_getcsr(); _mm_setcsr(saved_csr | 0x8040)
+#define RESTORE_SUBNORMALS _mm_setcsr(saved_csr)
+#else
+#define SUBNORMALS_AS_ZERO
+#define RESTORE_SUBNORMALS
+#endif
+
+/* Rows are read in scattered order, each a few cache lines the CPU would otherwise wait for in
+ * turn: ask for the one AHEAD places on while this one computes. */
+enum { AHEAD = 8, MAX_THREADS = 16 };
+static inline void prefetch_row(const float *row, int64_t h) {
+    for (int64_t j = 0; j < h; j += 16) __builtin_prefetch(row + j);
+}
+
+typedef void (*range_fn)(const void *args, int64_t lo, int64_t hi);
+typedef struct {
+    range_fn fn;
+    const void *args;
+    int64_t lo, hi;
+} part_t;
+
+static void *run_part(void *p) {
+    const part_t *part = p;
+    part->fn(part->args, part->lo, part->hi);
+    return NULL;
+}
+
+/* fn(args, lo, hi) over [0, n) in `threads` equal parts of at least `least`, this thread
+ * taking the first (a thread costs some tens of microseconds to start). */
+static void parallel(int64_t threads, int64_t n, int64_t least, range_fn fn, const void *args) {
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    if (threads > n / least) threads = n / least;
+    if (threads < 2) {
+        fn(args, 0, n);
+        return;
+    }
+    part_t parts[MAX_THREADS];
+    pthread_t ids[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    for (int64_t t = 0; t < threads; t++)
+        parts[t] = (part_t){fn, args, n * t / threads, n * (t + 1) / threads};
+    for (int64_t t = 1; t < threads; t++)
+        started[t] = pthread_create(&ids[t], NULL, run_part, &parts[t]) == 0;
+    run_part(&parts[0]);
+    for (int64_t t = 1; t < threads; t++) {
+        if (started[t])
+            pthread_join(ids[t], NULL);
+        else
+            run_part(&parts[t]);  /* no thread to be had: do its part here */
+    }
+}
+
+/* Gathers a batch of docs from the training matrix's CSR (indptr, indices, data) and lists
+ * the distinct rows (words) it reads, in increasing order: a scan of the byte marks, so the
+ * rows then lie in memory order. Writes the batch's CSR with its columns renumbered into that
+ * list (batch_indptr, renumbered, batch_data); returns the list's length. marks (one byte per
+ * word) must be zero and are left so; slot needs no initial value. */
+int64_t gather_batch(const int64_t *indptr, const int32_t *indices, const float *data,
+                     const int64_t *docs, int64_t count, int64_t words, uint8_t *marks,
+                     int32_t *slot, int64_t *rows, int64_t *batch_indptr, int32_t *renumbered,
+                     float *batch_data) {
+    int64_t nnz = 0;
+    batch_indptr[0] = 0;
+    for (int64_t d = 0; d < count; d++) {
+        for (int64_t k = indptr[docs[d]]; k < indptr[docs[d] + 1]; k++) {
+            renumbered[nnz] = indices[k];
+            batch_data[nnz++] = data[k];
+            marks[indices[k]] = 1;
+        }
+        batch_indptr[d + 1] = nnz;
+    }
+    int64_t n = 0, r = 0;
+    for (; r + 8 <= words; r += 8) {
+        uint64_t eight;
+        memcpy(&eight, marks + r, 8);
+        if (!eight) continue;  /* most words are not in the batch */
+        for (int64_t q = r; q < r + 8; q++)
+            if (marks[q]) {
+                marks[q] = 0;
+                slot[q] = (int32_t)n;
+                rows[n++] = q;
+            }
+    }
+    for (; r < words; r++)
+        if (marks[r]) {
+            marks[r] = 0;
+            slot[r] = (int32_t)n;
+            rows[n++] = r;
+        }
+    for (int64_t k = 0; k < nnz; k++) renumbered[k] = slot[renumbered[k]];
+    return n;
+}
+
+/* The listed rows' factors for take_rows and step_rows, from the step each was last brought
+ * up to (last[], then set to step t + 1): with s = the steps it skipped, coef = lr * their
+ * closed-form sum (window[s] for s <= horizon, else settled[last]), damp = eps / scale, and
+ * the moments' decay beta1^s, beta2^s (from the power tables, which reach t + 1). */
+void row_factors(const int64_t *rows, int64_t n, int64_t *last, int64_t t,
+                 const double *window, int64_t horizon, const double *settled,
+                 const double *beta1_powers, const double *beta2_powers, double lr, double eps,
+                 double beta2, float *coef, float *damp, float *decay1, float *decay2) {
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t since = last[rows[i]], skipped = t - since;
+        const double sum = skipped <= horizon ? window[skipped] : settled[since];
+        coef[i] = (float)(lr * sum);
+        damp[i] = (float)(eps * sqrt((1.0 - beta2_powers[since + 1]) / beta2));
+        decay1[i] = (float)beta1_powers[skipped];
+        decay2[i] = (float)beta2_powers[skipped];
+        last[rows[i]] = t + 1;
+    }
+}
+
+typedef struct {
+    float *w, *m, *v;
+    int64_t h;
+    const int64_t *rows;  /* take/step: the batch's rows; flush: NULL, rows start + i */
+    int64_t start;
+    const float *coef, *damp, *decay1, *decay2;
+    float *current, *grad_buffer;
+    const int64_t *indptr;
+    const int32_t *renumbered;
+    const float *data, *grad_out;
+    int64_t docs;
+    float step_size, bc2_sqrt, grad1, beta2, grad2, eps;
+} job_t;
+
+/* Copies rows into current, each moved by the zero-gradient Adam steps it skipped, in closed
+ * form: w - coef * m / (sqrt(v) + damp), coef = lr * the skipped steps' sum, damp = eps /
+ * scale (none skipped: coef = 0, a plain copy). */
+static void take_part(const void *args, int64_t lo, int64_t hi) {
+    const job_t *j = args;
+    const int64_t h = j->h, *rows = j->rows;
+    const float *restrict w = j->w, *restrict m = j->m, *restrict v = j->v;
+    const float *coef = j->coef, *damp = j->damp;
+    float *restrict current = j->current;
+    SUBNORMALS_AS_ZERO;
+    for (int64_t i = lo; i < hi; i++) {
+        if (i + AHEAD < hi) {  /* a row that skipped no step is copied: w alone is read */
+            const int64_t ahead = rows[i + AHEAD] * h;
+            prefetch_row(w + ahead, h);
+            if (coef[i + AHEAD] != 0.0f) {
+                prefetch_row(m + ahead, h);
+                prefetch_row(v + ahead, h);
+            }
+        }
+        const float c = coef[i], e = damp[i];
+        const float *restrict wr = w + rows[i] * h, *restrict mr = m + rows[i] * h;
+        const float *restrict vr = v + rows[i] * h;
+        float *restrict out = current + i * h;
+        if (c == 0.0f)
+            memcpy(out, wr, sizeof(float) * (size_t)h);
+        else
+            for (int64_t k = 0; k < h; k++) out[k] = wr[k] - c * mr[k] / (sqrtf(vr[k]) + e);
+    }
+    RESTORE_SUBNORMALS;
+}
+
+void take_rows(float *w, float *m, float *v, int64_t h, const int64_t *rows, int64_t n,
+               const float *coef, const float *damp, float *current, int64_t threads) {
+    job_t job = {.w = w, .m = m, .v = v, .h = h, .rows = rows, .coef = coef, .damp = damp,
+                 .current = current};
+    parallel(threads, n, 512, take_part, &job);
+}
+
+/* Rows [lo, hi) of the batch: their gradient x^T grad_out (only the entries that fall in
+ * them), then their Adam step, moments first decayed over the steps they skipped, weights
+ * from current; the results written to the table. */
+static void step_part(const void *args, int64_t lo, int64_t hi) {
+    const job_t *j = args;  /* copied to locals: stores to the table cannot alias them */
+    const int64_t h = j->h, docs = j->docs, end = j->indptr[docs];
+    const int64_t *indptr = j->indptr, *rows = j->rows;
+    const int32_t *renumbered = j->renumbered;
+    const float *data = j->data, *restrict grad_out = j->grad_out, *restrict current = j->current;
+    const float *decay1 = j->decay1, *decay2 = j->decay2;
+    const float step_size = j->step_size, bc2_sqrt = j->bc2_sqrt, grad1 = j->grad1;
+    const float beta2 = j->beta2, grad2 = j->grad2, eps = j->eps;
+    float *restrict grad = j->grad_buffer, *restrict w = j->w, *restrict m = j->m;
+    float *restrict v = j->v;
+    SUBNORMALS_AS_ZERO;
+    memset(grad + lo * h, 0, sizeof(float) * (size_t)((hi - lo) * h));
+    for (int64_t d = 0; d < docs; d++) {
+        const float *restrict go = grad_out + d * h;
+        for (int64_t k = indptr[d]; k < indptr[d + 1]; k++) {
+            const int64_t i = renumbered[k];
+            if (i < lo || i >= hi) continue;
+            if (k + AHEAD < end) prefetch_row(grad + renumbered[k + AHEAD] * h, h);
+            float *restrict g = grad + i * h;
+            const float x = data[k];
+            for (int64_t c = 0; c < h; c++) g[c] += x * go[c];
+        }
+    }
+    for (int64_t i = lo; i < hi; i++) {
+        if (i + AHEAD < hi) {
+            prefetch_row(m + rows[i + AHEAD] * h, h);
+            prefetch_row(v + rows[i + AHEAD] * h, h);
+        }
+        const int64_t r = rows[i];
+        const float d1 = decay1[i], d2 = decay2[i];
+        const float *restrict g = grad + i * h, *restrict cur = current + i * h;
+        float *restrict wr = w + r * h, *restrict mr = m + r * h, *restrict vr = v + r * h;
+        for (int64_t c = 0; c < h; c++) {
+            float mc = mr[c] * d1, vc = vr[c] * d2;
+            mc += grad1 * (g[c] - mc);
+            vc = vc * beta2 + grad2 * g[c] * g[c];
+            mr[c] = mc;
+            vr[c] = vc;
+            wr[c] = cur[c] - step_size * mc / (sqrtf(vc) / bc2_sqrt + eps);
+        }
+    }
+    RESTORE_SUBNORMALS;
+}
+
+void step_rows(float *w, float *m, float *v, int64_t h, const int64_t *indptr,
+               const int32_t *renumbered, const float *data, int64_t docs,
+               const float *grad_out, const int64_t *rows, int64_t n, const float *decay1,
+               const float *decay2, float *current, float *grad_buffer, int64_t threads,
+               float step_size, float bc2_sqrt, float grad1, float beta2, float grad2,
+               float eps) {
+    job_t job = {.w = w, .m = m, .v = v, .h = h, .rows = rows, .decay1 = decay1,
+                 .decay2 = decay2, .current = current, .grad_buffer = grad_buffer,
+                 .indptr = indptr, .renumbered = renumbered, .data = data, .docs = docs,
+                 .grad_out = grad_out, .step_size = step_size, .bc2_sqrt = bc2_sqrt,
+                 .grad1 = grad1, .beta2 = beta2, .grad2 = grad2, .eps = eps};
+    parallel(threads, n, 512, step_part, &job);
+}
+
+/* Docs [lo, hi) of out = the batch's CSR (docs x n, renumbered columns) @ current (n x h). */
+static void products_part(const void *args, int64_t lo, int64_t hi) {
+    const job_t *j = args;
+    const int64_t h = j->h, *indptr = j->indptr, end = indptr[hi];
+    const int32_t *renumbered = j->renumbered;
+    const float *data = j->data, *restrict current = j->current;
+    float *restrict out = j->grad_buffer;
+    for (int64_t d = lo; d < hi; d++) {
+        float *restrict o = out + d * h;
+        memset(o, 0, sizeof(float) * (size_t)h);
+        for (int64_t k = indptr[d]; k < indptr[d + 1]; k++) {
+            if (k + AHEAD < end) prefetch_row(current + renumbered[k + AHEAD] * h, h);
+            const float *restrict c = current + renumbered[k] * h;
+            const float x = data[k];
+            for (int64_t i = 0; i < h; i++) o[i] += x * c[i];
+        }
+    }
+}
+
+void sparse_products(const int64_t *indptr, const int32_t *renumbered, const float *data,
+                     int64_t docs, float *current, int64_t h, float *out, int64_t threads) {
+    job_t job = {.h = h, .indptr = indptr, .renumbered = renumbered, .data = data,
+                 .current = current, .grad_buffer = out};
+    parallel(threads, docs, 32, products_part, &job);
+}
+
+/* Rows start + [lo, hi) brought up to the current step in place (RowAdam.flush): moved as in
+ * take_part, moments decayed by decay1/decay2 over the steps each skipped. */
+static void catch_up_part(const void *args, int64_t lo, int64_t hi) {
+    const job_t *j = args;
+    const int64_t h = j->h, start = j->start;
+    const float *coef = j->coef, *damp = j->damp, *decay1 = j->decay1, *decay2 = j->decay2;
+    float *restrict w = j->w, *restrict m = j->m, *restrict v = j->v;
+    SUBNORMALS_AS_ZERO;
+    for (int64_t i = lo; i < hi; i++) {
+        const float c = coef[i], e = damp[i], d1 = decay1[i], d2 = decay2[i];
+        if (c == 0.0f && d1 == 1.0f && d2 == 1.0f) continue;
+        const int64_t r = (start + i) * h;
+        float *restrict wr = w + r, *restrict mr = m + r, *restrict vr = v + r;
+        for (int64_t k = 0; k < h; k++) {
+            wr[k] -= c * mr[k] / (sqrtf(vr[k]) + e);
+            mr[k] *= d1;
+            vr[k] *= d2;
+        }
+    }
+    RESTORE_SUBNORMALS;
+}
+
+void catch_up(float *w, float *m, float *v, int64_t h, int64_t start, int64_t stop,
+              const float *coef, const float *damp, const float *decay1, const float *decay2,
+              int64_t threads) {
+    job_t job = {.w = w, .m = m, .v = v, .h = h, .start = start, .coef = coef, .damp = damp,
+                 .decay1 = decay1, .decay2 = decay2};
+    parallel(threads, stop - start, 1024, catch_up_part, &job);
+}
