@@ -26,7 +26,7 @@ from textclf.config import (
     TUTORIAL_CATEGORIES,
     replace,
 )
-from textclf.train import available_cores
+from textclf.kernels import available_cores
 
 SCENARIOS = {
     "3 groups": (TUTORIAL_CATEGORIES, ()),

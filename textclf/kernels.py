@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
+import math
 import os
 import platform
 import shutil
@@ -70,6 +71,20 @@ def _build(compiler: str, library: Path) -> None:
             os.replace(partial, library)
             return
     raise OSError(done.stderr.decode(errors="replace")[-500:])
+
+
+@functools.cache
+def available_cores() -> int:
+    """The cores this process may use: its CPU affinity, capped by a container's CPU quota (a
+    hosted demo's container often sees every core of the host but may use only one or two)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 quota: the affinity is the limit
+    return max(1, cores or 1)
 
 
 @functools.cache

@@ -10,6 +10,8 @@ import scipy.sparse as sp
 import torch
 from torch.optim.adam import adam
 
+from textclf.kernels import available_cores
+
 
 def _sqrt(v: torch.Tensor) -> torch.Tensor:
     """sqrt(v) for v >= 0. On this CPU torch's sqrt is ~8x slower on zeros (most of a rarely used
@@ -342,10 +344,9 @@ class NativeRowAdam(RowAdam):
 
 
 def _threads() -> int:
-    """Threads for a large kernel call (a flush, an evaluation): as many as torch is set to use
-    (train() sets that to the cores). A batch's kernels run on one: measured faster, as the
-    second thread's start and torch's own threads cost more than it saves at that size."""
-    return torch.get_num_threads()
+    """Threads for a large kernel call (a flush, an evaluation): every core. A batch's kernels
+    run on one: measured faster, as starting a thread costs more than it saves at that size."""
+    return available_cores()
 
 
 def _address(array) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +13,7 @@ import torch
 from torch import nn
 
 from textclf.config import TrainConfig
+from textclf.kernels import available_cores
 from textclf.kernels import load as load_kernels
 from textclf.model import MLP, to_csr_tensor
 from textclf.optim import DenseAdam, NativeRowAdam, RowAdam, sparse_products
@@ -41,22 +40,15 @@ class Trained:
     stopped: bool = False  # True when should_stop ended training early
 
 
-def available_cores() -> int:
-    """The cores this process may use: its CPU affinity, capped by a container's CPU quota (a
-    hosted demo's container often sees every core of the host but may use only one or two)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    try:
-        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
-        if quota != "max":
-            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
-    except (OSError, ValueError):
-        pass  # no cgroup v2 quota: the affinity is the limit
-    return max(1, cores or 1)
-
-
-def use_all_cores() -> int:
-    """Torch threads = available_cores(): more threads than cores only contend."""
-    torch.set_num_threads(available_cores())
+def set_torch_threads(kernels) -> int:
+    """Torch threads for a training run, set deliberately. With the C kernels, one: what is
+    left to torch is small layers, whose work does not pay for waking a second thread, and
+    whose OpenMP threads spin-wait for each other, so that a busy core (the person's browser
+    on the same machine, another session) stalls every op: Train to results in Chromium on
+    this 2-core machine took 2.0 s with two threads, 0.9 s with one; training alone, no
+    slower. The kernels' large calls still use every core. Without them: every core
+    (available_cores(); more threads than cores only contend)."""
+    torch.set_num_threads(1 if kernels is not None else available_cores())
     return torch.get_num_threads()
 
 
@@ -117,7 +109,8 @@ def train(
 
     initial_rows: for each column, the row of the seeded initial table it starts from
     (Features.alphabetical), so a word's initial weights do not depend on column order."""
-    use_all_cores()
+    kernels = None if exact or not native else load_kernels()
+    set_torch_threads(kernels)
     with _GLOBAL_RNG:  # initial weights from the seed alone, whatever other sessions do
         torch.manual_seed(config.seed)
         model = MLP(X_train.shape[1], classes, config.hidden, config.layers, config.dropout)
@@ -144,7 +137,6 @@ def train(
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
         table = None
     else:
-        kernels = load_kernels() if native else None
         if kernels is not None:
             table = NativeRowAdam(first, kernels, X_train, lr=config.lr)
         else:

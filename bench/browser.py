@@ -1,0 +1,136 @@
+"""The app's latency as a person sees it, in Debian's Chromium driven by Playwright.
+
+    SCIKIT_LEARN_DATA=/abs/path/to/scikit_learn_data .venv/bin/python bench/browser.py
+
+Starts `streamlit run streamlit_app.py` on localhost (the data cache warmed by one page load
+first), then measures in the page itself (performance.now(), a frame at a time):
+- first load: opening the app in a new tab until the first results' confusion matrix shows;
+- Train: pressing Train (3 categories, tutorial settings) until the new run's confusion matrix
+  has replaced the old one (its progress bar gone, the matrix no longer marked stale), and
+  until the whole page has finished running.
+Prints medians and writes bench/results/browser.json. Needs requirements-dev.txt.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.serving import streamlit_server  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+
+# Runs in the page; times in ms from `since` (0: the navigation's start). The confusion matrix
+# is the first chart after the "Where it goes wrong" heading.
+WATCH = """
+(since) => {
+  const s = window.__bench = {t0: since, progress: null, trained: null, matrix: null, done: null};
+  const now = () => performance.now() - s.t0;
+  const matrixShown = () => {
+    const boxes = [...document.querySelectorAll('[data-testid="stElementContainer"]')];
+    const heading = boxes.findIndex(b => b.innerText.includes('Where it goes wrong'));
+    if (heading < 0) return false;
+    const chart = boxes.slice(heading + 1).find(b => b.querySelector(
+      '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'));
+    return !!chart && chart.getAttribute('data-stale') !== 'true';
+  };
+  const running = () => !!document.querySelector('[data-testid="stStatusWidgetRunningIcon"]');
+  const frame = () => {
+    const progress = !!document.querySelector('[data-testid="stProgress"]');
+    if (progress && s.progress === null) s.progress = now();
+    if (!progress && s.progress !== null && s.trained === null) s.trained = now();
+    if (s.trained !== null && s.matrix === null && matrixShown()) s.matrix = now();
+    if (s.matrix !== null && !running() && !document.querySelector('[data-stale="true"]')) {
+      s.done = now();
+      return;
+    }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+}
+"""
+
+
+def _wait(page, timeout: float = 120.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = page.evaluate("() => window.__bench")
+        if state and state["done"] is not None:
+            return {k: v / 1000 for k, v in state.items() if k != "t0"}  # seconds
+        time.sleep(0.05)
+    raise TimeoutError("the page did not finish")
+
+
+def _training_loop(page) -> str:
+    metric = page.get_by_test_id("stMetric").filter(has_text="Training loop")
+    return metric.get_by_test_id("stMetricValue").inner_text()
+
+
+def first_load(browser, url: str) -> dict:
+    """A new tab opening the app, timed from the navigation's start."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.add_init_script(f"({WATCH})(0)")
+    page.goto(url)
+    state = _wait(page)
+    state["training loop"] = _training_loop(page)
+    page.close()
+    return state
+
+
+def train_presses(browser, url: str, presses: int) -> list[dict]:
+    """Train pressed again and again on one page (the same settings: each run is new)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.add_init_script(f"({WATCH})(0)")
+    page.goto(url)
+    _wait(page)
+    button = page.get_by_role("button", name="Train", exact=True)
+    states = []
+    for _ in range(presses):
+        time.sleep(0.5)
+        page.evaluate(f"({WATCH})(performance.now())")
+        button.click()
+        state = _wait(page)
+        state["training loop"] = _training_loop(page)
+        states.append(state)
+    page.close()
+    return states
+
+
+def main() -> int:
+    with streamlit_server("bench-browser.log") as (url, _), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        first_load(browser, url)  # warms the data cache and builds the kernels, as a hosted app is
+        loads = [first_load(browser, url) for _ in range(3)]
+        presses = train_presses(browser, url, 9)
+        browser.close()
+    result = {
+        "first_load_to_matrix_s": statistics.median(s["matrix"] for s in loads),
+        "train_to_matrix_s": statistics.median(s["matrix"] for s in presses),
+        "train_to_page_done_s": statistics.median(s["done"] for s in presses),
+        "loads": loads,
+        "presses": presses,
+    }
+    print(
+        f"first load -> confusion matrix: {result['first_load_to_matrix_s']:.2f} s (median of 3)\n"
+        f"Train -> new confusion matrix: {result['train_to_matrix_s']:.2f} s, whole page done "
+        f"{result['train_to_page_done_s']:.2f} s (median of 9; training loops "
+        + ", ".join(s["training loop"] for s in presses)
+        + ")"
+    )
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "browser.json").write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
