@@ -115,12 +115,31 @@ def test_dense_adam_steps_exactly_as_torch_optim_adam_fused():
 def test_training_falls_back_to_pytorch_ops_without_a_c_compiler(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no library built earlier
     monkeypatch.setenv("CC", "false")  # a "compiler" that always fails
-    kernels.load.cache_clear()
+    kernels.forget()
     try:
         assert kernels.load() is None
         monkeypatch.setenv("CC", "cc")
         monkeypatch.setenv("TEXTCLF_NATIVE", "0")
-        kernels.load.cache_clear()
+        kernels.forget()
         assert kernels.load() is None
     finally:
-        kernels.load.cache_clear()
+        kernels.forget()
+
+
+def test_sessions_asking_at_once_build_the_kernels_once(monkeypatch, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    kernels.forget()
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            loaded = list(pool.map(lambda _: kernels.load(), range(4)))
+        assert loaded[0] is not None and all(k is loaded[0] for k in loaded)
+        assert [p.suffix for p in (tmp_path / "textclf").iterdir()] == [".so"]  # no leftovers
+        # a cache folder that cannot be made: the kernels build in a private temporary folder
+        (tmp_path / "file").write_text("")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+        kernels.forget()
+        assert kernels.load() is not None
+    finally:
+        kernels.forget()

@@ -1,10 +1,10 @@
 """The C kernels of rowadam.c, compiled once per machine with its C compiler and loaded by ctypes.
 
 Training needs nothing here: without a compiler (or with TEXTCLF_NATIVE=0) RowAdam's PyTorch
-ops do the same arithmetic, about half as fast. The library is cached under the user's cache
-folder, named by a hash of the source, the compiler and the CPU, so a changed source or a
-different machine builds its own; it is written under a temporary name and renamed, so
-processes building at once never load a half-written file.
+ops do the same arithmetic, about 1.5x slower. The library is cached under the user's cache
+folder (~/.cache/textclf), named by a hash of the source, the compiler and the CPU, so a changed
+source or a different machine builds its own; it is written under a temporary name and renamed,
+so processes building at once never load a half-written file.
 """
 
 from __future__ import annotations
@@ -18,9 +18,13 @@ import platform
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 SOURCE = Path(__file__).with_name("rowadam.c")
+_BUILDING = threading.Lock()
+_NOT_YET = object()
+_LOADED = [_NOT_YET]
 _FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-shared", "-fPIC", "-pthread")
 
 _P, _I = ctypes.c_void_p, ctypes.c_int64
@@ -46,21 +50,20 @@ def _cpu() -> str:
 
 
 def _cache_folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    folder = Path(base) / "textclf"
     try:
+        folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "textclf"
         folder.mkdir(parents=True, exist_ok=True)
         if os.access(folder, os.W_OK):
             return folder
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to be found
         pass
-    folder = Path(tempfile.gettempdir()) / f"textclf-{os.getuid()}"
-    folder.mkdir(exist_ok=True)
-    return folder
+    # No cache of our own: a private folder for this process (a shared, guessable one in /tmp
+    # could hold a library someone else put there), so the kernels build once per process.
+    return Path(tempfile.mkdtemp(prefix="textclf-kernels-"))
 
 
 def _build(compiler: str, library: Path) -> None:
-    partial = library.with_suffix(f".{os.getpid()}.tmp")
+    partial = library.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     for flags in (_FLAGS, tuple(f for f in _FLAGS if f != "-march=native")):
         done = subprocess.run(
             [compiler, *flags, str(SOURCE), "-o", str(partial), "-lm", "-lpthread"],
@@ -87,9 +90,22 @@ def available_cores() -> int:
     return max(1, cores or 1)
 
 
-@functools.cache
 def load() -> ctypes.CDLL | None:
-    """The kernels, or None where they cannot be built (then training uses PyTorch's ops)."""
+    """The kernels, or None where they cannot be built (then training uses PyTorch's ops);
+    built and loaded once per process, sessions' threads asking meanwhile waiting for them."""
+    with _BUILDING:
+        if _LOADED[0] is _NOT_YET:
+            _LOADED[0] = _load()
+        return _LOADED[0]
+
+
+def forget() -> None:
+    """The next load() looks for the kernels afresh (tests change the environment)."""
+    with _BUILDING:
+        _LOADED[0] = _NOT_YET
+
+
+def _load() -> ctypes.CDLL | None:
     if os.environ.get("TEXTCLF_NATIVE", "1") == "0":
         return None
     compiler = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
