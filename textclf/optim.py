@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -215,27 +214,14 @@ class DenseAdam:
         )
 
 
-class RowBatch(NamedTuple):
-    """A batch as NativeRowAdam.take_rows gives it: its CSR with the columns renumbered into
-    the distinct words it reads (int64 indptr, int32 indices, float32 data), and their count."""
-
-    indptr: np.ndarray
-    indices: np.ndarray
-    data: np.ndarray
-    words: int
-
-    @property
-    def docs(self) -> int:
-        return self.indptr.size - 1
-
-
 class NativeRowAdam(RowAdam):
     """RowAdam's arithmetic done by the C kernels of textclf/kernels.py: each row a batch reads
     is read from the table once and written once, with no dense block (a row's catch-up costs
-    about what copying it does), and the batch itself is gathered from the training matrix
-    there too. Per batch: take_rows(docs) gives the batch and its words' rows brought up to
-    date, current; products() the first layer's x @ current; step_rows() takes the gradient of
-    that product, (batch, H), forms x^T grad itself and steps the rows. flush() as RowAdam's.
+    about what copying it does). The batch is gathered from the training matrix there too, by
+    word (CSC), so that the first layer's output and each word's gradient are summed while its
+    row is at hand. Per batch: take_rows(docs) gives x @ rows, the first layer's output with
+    its words' rows brought up to date; step_rows() takes that output's gradient, (batch, H).
+    flush() as RowAdam's.
     """
 
     def __init__(self, param, kernels, matrix: sp.csr_matrix, lr: float, betas=(0.9, 0.999),
@@ -263,19 +249,19 @@ class NativeRowAdam(RowAdam):
         return self.beta_powers
 
     @torch.no_grad()
-    def take_rows(self, docs: np.ndarray) -> tuple[RowBatch, torch.Tensor]:
-        """The training matrix's rows `docs` as a RowBatch, and the rows of the words it reads
-        (in word order) brought up to the current step, (words, H)."""
+    def take_rows(self, docs: np.ndarray) -> torch.Tensor:
+        """x @ rows for the training matrix's rows `docs`, (docs, H): the first layer's output,
+        from the rows of the words they hold, brought up to the current step."""
         a = _address
         docs = np.ascontiguousarray(docs, dtype=np.int64)
         nnz = int(self.lengths[docs].sum())
-        indptr = np.empty(docs.size + 1, dtype=np.int64)
-        indices, data = np.empty(nnz, dtype=np.int32), np.empty(nnz, dtype=np.float32)
+        col_ptr = np.empty(nnz + 1, dtype=np.int64)
+        col_doc, col_x = np.empty(nnz, dtype=np.int32), np.empty(nnz, dtype=np.float32)
         source_indptr, source_indices, source_data = self.matrix
         n = self.kernels.gather_batch(
             a(source_indptr), a(source_indices), a(source_data), a(docs), docs.size,
             self.marks.size, a(self.marks), a(self.slot), a(self.listed),
-            a(indptr), a(indices), a(data),
+            a(col_ptr), a(col_doc), a(col_x),
         )  # fmt: skip
         rows = self.listed[:n].copy()
         self._advance(self.t)
@@ -286,33 +272,28 @@ class NativeRowAdam(RowAdam):
             a(self.settled), a(beta1_powers), a(beta2_powers), self.lr, self.eps, self.beta2,
             a(coef), a(damp), a(decay1), a(decay2),
         )  # fmt: skip
-        current = torch.empty(n, self.param.shape[1])
         p, m, v = self.param, self.m, self.v
+        current = torch.empty(n, p.shape[1])
+        products = torch.empty(docs.size, p.shape[1])
         self.kernels.take_rows(
-            a(p), a(m), a(v), p.shape[1], a(rows), n, a(coef), a(damp), a(current), 1
-        )
-        batch = RowBatch(indptr, indices, data, n)
-        self._taken = (batch, rows, current, decay1, decay2)
-        return batch, current
-
-    def products(self, batch: RowBatch, current: torch.Tensor) -> torch.Tensor:
-        """batch @ current: the first layer's forward pass."""
-        return sparse_products(self.kernels, batch, current, threads=1)
+            a(p), a(m), a(v), p.shape[1], a(rows), n, a(coef), a(damp), a(current),
+            a(col_ptr), a(col_doc), a(col_x), a(products), docs.size,
+        )  # fmt: skip
+        self._taken = ((col_ptr, col_doc, col_x), rows, current, decay1, decay2)
+        return products
 
     @torch.no_grad()
     def step_rows(self, grad_out: torch.Tensor) -> None:
-        """One Adam step for the rows of the last take_rows(), given d(loss)/d(batch @ rows)."""
-        batch, rows, current, decay1, decay2 = self._taken
+        """One Adam step for the rows of the last take_rows(), given d(loss)/d(its output)."""
+        (col_ptr, col_doc, col_x), rows, current, decay1, decay2 = self._taken
         self._taken = None
         p, m, v = self.param, self.m, self.v
         grad_out = grad_out.contiguous()
-        grad_buffer = torch.empty_like(current)
         step = self.t + 1
         a = _address
         self.kernels.step_rows(
-            a(p), a(m), a(v), p.shape[1],
-            a(batch.indptr), a(batch.indices), a(batch.data), batch.docs, a(grad_out),
-            a(rows), rows.size, a(decay1), a(decay2), a(current), a(grad_buffer), 1,
+            a(p), a(m), a(v), p.shape[1], a(col_ptr), a(col_doc), a(col_x), a(grad_out),
+            a(rows), rows.size, a(decay1), a(decay2), a(current), 1,
             self.lr / (1 - self.beta1**step), math.sqrt(1 - self.beta2**step),
             1 - self.beta1, self.beta2, 1 - self.beta2, self.eps,
         )  # fmt: skip
@@ -363,14 +344,14 @@ def csr_parts(X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 @torch.no_grad()
-def sparse_products(kernels, X, weight: torch.Tensor, threads: int = 0) -> torch.Tensor:
-    """X @ weight for a CSR X (scipy, or a RowBatch) whose columns index weight's rows."""
-    indptr, indices, data = X[:3] if isinstance(X, RowBatch) else csr_parts(X)
+def sparse_products(kernels, X: sp.csr_matrix, weight: torch.Tensor) -> torch.Tensor:
+    """X @ weight, every core computing a share of X's rows (an evaluation's worth of them)."""
+    indptr, indices, data = csr_parts(X)
     weight = weight.contiguous()
     out = torch.empty(indptr.size - 1, weight.shape[1])
     a = _address
     kernels.sparse_products(
         a(indptr), a(indices), a(data), indptr.size - 1, a(weight), weight.shape[1], a(out),
-        threads or _threads(),
+        _threads(),
     )  # fmt: skip
     return out

@@ -63,25 +63,18 @@ static void parallel(int64_t threads, int64_t n, int64_t least, range_fn fn, con
     }
 }
 
-/* Gathers a batch of docs from the training matrix's CSR (indptr, indices, data) and lists
- * the distinct rows (words) it reads, in increasing order: a scan of the byte marks, so the
- * rows then lie in memory order. Writes the batch's CSR with its columns renumbered into that
- * list (batch_indptr, renumbered, batch_data); returns the list's length. marks (one byte per
- * word) must be zero and are left so; slot needs no initial value. */
+/* Gathers a batch of docs from the training matrix's CSR (indptr, indices, data), by word: lists
+ * the distinct words (rows of the table) it reads in increasing order (a scan of the byte marks,
+ * so the rows then lie in memory order) and writes the batch's CSC: for the list's i-th word,
+ * entries col_ptr[i] .. col_ptr[i + 1] of col_doc (the doc's place in the batch, in batch order)
+ * and col_x (its count or weight). Returns the list's length, n. marks (a byte per word) must be
+ * zero and are left so; slot needs no initial value; col_ptr holds nnz + 1. */
 int64_t gather_batch(const int64_t *indptr, const int32_t *indices, const float *data,
                      const int64_t *docs, int64_t count, int64_t words, uint8_t *marks,
-                     int32_t *slot, int64_t *rows, int64_t *batch_indptr, int32_t *renumbered,
-                     float *batch_data) {
-    int64_t nnz = 0;
-    batch_indptr[0] = 0;
-    for (int64_t d = 0; d < count; d++) {
-        for (int64_t k = indptr[docs[d]]; k < indptr[docs[d] + 1]; k++) {
-            renumbered[nnz] = indices[k];
-            batch_data[nnz++] = data[k];
-            marks[indices[k]] = 1;
-        }
-        batch_indptr[d + 1] = nnz;
-    }
+                     int32_t *slot, int64_t *rows, int64_t *col_ptr, int32_t *col_doc,
+                     float *col_x) {
+    for (int64_t d = 0; d < count; d++)
+        for (int64_t k = indptr[docs[d]]; k < indptr[docs[d] + 1]; k++) marks[indices[k]] = 1;
     int64_t n = 0, r = 0;
     for (; r + 8 <= words; r += 8) {
         uint64_t eight;
@@ -100,7 +93,18 @@ int64_t gather_batch(const int64_t *indptr, const int32_t *indices, const float 
             slot[r] = (int32_t)n;
             rows[n++] = r;
         }
-    for (int64_t k = 0; k < nnz; k++) renumbered[k] = slot[renumbered[k]];
+    memset(col_ptr, 0, sizeof(int64_t) * (size_t)(n + 1));
+    for (int64_t d = 0; d < count; d++)
+        for (int64_t k = indptr[docs[d]]; k < indptr[docs[d] + 1]; k++) col_ptr[slot[indices[k]] + 1]++;
+    for (int64_t i = 0; i < n; i++) col_ptr[i + 1] += col_ptr[i];
+    for (int64_t d = 0; d < count; d++)  /* col_ptr[i] walks to col_ptr[i + 1] as i fills... */
+        for (int64_t k = indptr[docs[d]]; k < indptr[docs[d] + 1]; k++) {
+            const int64_t at = col_ptr[slot[indices[k]]]++;
+            col_doc[at] = (int32_t)d;
+            col_x[at] = data[k];
+        }
+    for (int64_t i = n; i > 0; i--) col_ptr[i] = col_ptr[i - 1];  /* ...so shift it back */
+    col_ptr[0] = 0;
     return n;
 }
 
@@ -137,18 +141,18 @@ typedef struct {
     float step_size, bc2_sqrt, grad1, beta2, grad2, eps;
 } job_t;
 
-/* Copies rows into current, each moved by the zero-gradient Adam steps it skipped, in closed
- * form: w - coef * m / (sqrt(v) + damp), coef = lr * the skipped steps' sum, damp = eps /
- * scale (none skipped: coef = 0, a plain copy). */
-static void take_part(const void *args, int64_t lo, int64_t hi) {
-    const job_t *j = args;
-    const int64_t h = j->h, *rows = j->rows;
-    const float *restrict w = j->w, *restrict m = j->m, *restrict v = j->v;
-    const float *coef = j->coef, *damp = j->damp;
-    float *restrict current = j->current;
+/* For each listed row: copies it into current, moved by the zero-gradient Adam steps it skipped,
+ * in closed form (w - coef * m / (sqrt(v) + damp), coef = lr * the skipped steps' sum, damp =
+ * eps / scale; none skipped: coef = 0, a plain copy), and adds its part of the first layer's
+ * output, x @ current, to products (docs x h, zeroed here): each doc's sum in word order. */
+void take_rows(const float *restrict w, const float *restrict m, const float *restrict v,
+               int64_t h, const int64_t *rows, int64_t n, const float *coef, const float *damp,
+               float *restrict current, const int64_t *col_ptr, const int32_t *col_doc,
+               const float *col_x, float *restrict products, int64_t docs) {
     SUBNORMALS_AS_ZERO;
-    for (int64_t i = lo; i < hi; i++) {
-        if (i + AHEAD < hi) {  /* a row that skipped no step is copied: w alone is read */
+    memset(products, 0, sizeof(float) * (size_t)(docs * h));
+    for (int64_t i = 0; i < n; i++) {
+        if (i + AHEAD < n) {  /* a row that skipped no step is copied: w alone is read */
             const int64_t ahead = rows[i + AHEAD] * h;
             prefetch_row(w + ahead, h);
             if (coef[i + AHEAD] != 0.0f) {
@@ -164,52 +168,44 @@ static void take_part(const void *args, int64_t lo, int64_t hi) {
             memcpy(out, wr, sizeof(float) * (size_t)h);
         else
             for (int64_t k = 0; k < h; k++) out[k] = wr[k] - c * mr[k] / (sqrtf(vr[k]) + e);
+        for (int64_t k = col_ptr[i]; k < col_ptr[i + 1]; k++) {
+            float *restrict o = products + col_doc[k] * h;
+            const float x = col_x[k];
+            for (int64_t j = 0; j < h; j++) o[j] += x * out[j];
+        }
     }
     RESTORE_SUBNORMALS;
 }
 
-void take_rows(float *w, float *m, float *v, int64_t h, const int64_t *rows, int64_t n,
-               const float *coef, const float *damp, float *current, int64_t threads) {
-    job_t job = {.w = w, .m = m, .v = v, .h = h, .rows = rows, .coef = coef, .damp = damp,
-                 .current = current};
-    parallel(threads, n, 512, take_part, &job);
-}
-
-/* Rows [lo, hi) of the batch: their gradient x^T grad_out (only the entries that fall in
- * them), then their Adam step, moments first decayed over the steps they skipped, weights
- * from current; the results written to the table. */
+/* Rows [lo, hi) of the batch: each one's gradient, x^T grad_out, summed over its docs (in
+ * batch order) from grad_out (docs x h, small enough to stay in cache), then its Adam step, the
+ * moments first decayed over the steps it skipped, the weights from current; the results
+ * written to the table. */
 static void step_part(const void *args, int64_t lo, int64_t hi) {
     const job_t *j = args;  /* copied to locals: stores to the table cannot alias them */
-    const int64_t h = j->h, docs = j->docs, end = j->indptr[docs];
-    const int64_t *indptr = j->indptr, *rows = j->rows;
-    const int32_t *renumbered = j->renumbered;
-    const float *data = j->data, *restrict grad_out = j->grad_out, *restrict current = j->current;
+    const int64_t h = j->h, *col_ptr = j->indptr, *rows = j->rows;
+    const int32_t *col_doc = j->renumbered;
+    const float *col_x = j->data, *restrict grad_out = j->grad_out, *restrict current = j->current;
     const float *decay1 = j->decay1, *decay2 = j->decay2;
     const float step_size = j->step_size, bc2_sqrt = j->bc2_sqrt, grad1 = j->grad1;
     const float beta2 = j->beta2, grad2 = j->grad2, eps = j->eps;
-    float *restrict grad = j->grad_buffer, *restrict w = j->w, *restrict m = j->m;
-    float *restrict v = j->v;
+    float *restrict w = j->w, *restrict m = j->m, *restrict v = j->v;
+    float g[h];
     SUBNORMALS_AS_ZERO;
-    memset(grad + lo * h, 0, sizeof(float) * (size_t)((hi - lo) * h));
-    for (int64_t d = 0; d < docs; d++) {
-        const float *restrict go = grad_out + d * h;
-        for (int64_t k = indptr[d]; k < indptr[d + 1]; k++) {
-            const int64_t i = renumbered[k];
-            if (i < lo || i >= hi) continue;
-            if (k + AHEAD < end) prefetch_row(grad + renumbered[k + AHEAD] * h, h);
-            float *restrict g = grad + i * h;
-            const float x = data[k];
-            for (int64_t c = 0; c < h; c++) g[c] += x * go[c];
-        }
-    }
     for (int64_t i = lo; i < hi; i++) {
         if (i + AHEAD < hi) {
             prefetch_row(m + rows[i + AHEAD] * h, h);
             prefetch_row(v + rows[i + AHEAD] * h, h);
         }
+        memset(g, 0, sizeof(float) * (size_t)h);
+        for (int64_t k = col_ptr[i]; k < col_ptr[i + 1]; k++) {
+            const float *restrict go = grad_out + col_doc[k] * h;
+            const float x = col_x[k];
+            for (int64_t c = 0; c < h; c++) g[c] += x * go[c];
+        }
         const int64_t r = rows[i];
         const float d1 = decay1[i], d2 = decay2[i];
-        const float *restrict g = grad + i * h, *restrict cur = current + i * h;
+        const float *restrict cur = current + i * h;
         float *restrict wr = w + r * h, *restrict mr = m + r * h, *restrict vr = v + r * h;
         for (int64_t c = 0; c < h; c++) {
             float mc = mr[c] * d1, vc = vr[c] * d2;
@@ -223,17 +219,16 @@ static void step_part(const void *args, int64_t lo, int64_t hi) {
     RESTORE_SUBNORMALS;
 }
 
-void step_rows(float *w, float *m, float *v, int64_t h, const int64_t *indptr,
-               const int32_t *renumbered, const float *data, int64_t docs,
-               const float *grad_out, const int64_t *rows, int64_t n, const float *decay1,
-               const float *decay2, float *current, float *grad_buffer, int64_t threads,
-               float step_size, float bc2_sqrt, float grad1, float beta2, float grad2,
-               float eps) {
+void step_rows(float *w, float *m, float *v, int64_t h, const int64_t *col_ptr,
+               const int32_t *col_doc, const float *col_x, const float *grad_out,
+               const int64_t *rows, int64_t n, const float *decay1, const float *decay2,
+               float *current, int64_t threads, float step_size, float bc2_sqrt, float grad1,
+               float beta2, float grad2, float eps) {
     job_t job = {.w = w, .m = m, .v = v, .h = h, .rows = rows, .decay1 = decay1,
-                 .decay2 = decay2, .current = current, .grad_buffer = grad_buffer,
-                 .indptr = indptr, .renumbered = renumbered, .data = data, .docs = docs,
-                 .grad_out = grad_out, .step_size = step_size, .bc2_sqrt = bc2_sqrt,
-                 .grad1 = grad1, .beta2 = beta2, .grad2 = grad2, .eps = eps};
+                 .decay2 = decay2, .current = current, .indptr = col_ptr,
+                 .renumbered = col_doc, .data = col_x, .grad_out = grad_out,
+                 .step_size = step_size, .bc2_sqrt = bc2_sqrt, .grad1 = grad1, .beta2 = beta2,
+                 .grad2 = grad2, .eps = eps};
     parallel(threads, n, 512, step_part, &job);
 }
 

@@ -161,8 +161,8 @@ def train(
             stop = min(start + config.batch_size, n)
             optimizer.zero_grad()
             if isinstance(table, NativeRowAdam):
-                batch, rows = table.take_rows(order[start:stop])  # its words' rows, up to date
-                products = table.products(batch, rows).requires_grad_()
+                # the first layer's output, from its words' rows brought up to date
+                products = table.take_rows(order[start:stop]).requires_grad_()
                 loss = loss_fn(model.logits_from_products(products), y[start:stop])
                 loss.backward()
                 table.step_rows(products.grad)
