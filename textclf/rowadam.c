@@ -95,7 +95,8 @@ int64_t gather_batch(const int64_t *indptr, const int32_t *indices, const float 
         }
     memset(col_ptr, 0, sizeof(int64_t) * (size_t)(n + 1));
     for (int64_t d = 0; d < count; d++)
-        for (int64_t k = indptr[docs[d]]; k < indptr[docs[d] + 1]; k++) col_ptr[slot[indices[k]] + 1]++;
+        for (int64_t k = indptr[docs[d]]; k < indptr[docs[d] + 1]; k++)
+            col_ptr[slot[indices[k]] + 1]++;
     for (int64_t i = 0; i < n; i++) col_ptr[i + 1] += col_ptr[i];
     for (int64_t d = 0; d < count; d++)  /* col_ptr[i] walks to col_ptr[i + 1] as i fills... */
         for (int64_t k = indptr[docs[d]]; k < indptr[docs[d] + 1]; k++) {
@@ -127,17 +128,18 @@ void row_factors(const int64_t *rows, int64_t n, int64_t *last, int64_t t,
     }
 }
 
+/* One call's arguments, for the threads that share its work. A sparse matrix is (ptr, index,
+ * value): the batch by word (CSC) for a step, an evaluation's CSR for products. */
 typedef struct {
     float *w, *m, *v;
     int64_t h;
-    const int64_t *rows;  /* take/step: the batch's rows; flush: NULL, rows start + i */
+    const int64_t *rows;  /* step: the batch's rows; flush: NULL, rows start + i */
     int64_t start;
     const float *coef, *damp, *decay1, *decay2;
-    float *current, *grad_buffer;
-    const int64_t *indptr;
-    const int32_t *renumbered;
-    const float *data, *grad_out;
-    int64_t docs;
+    float *current, *out;
+    const int64_t *ptr;
+    const int32_t *index;
+    const float *value, *grad_out;
     float step_size, bc2_sqrt, grad1, beta2, grad2, eps;
 } job_t;
 
@@ -183,9 +185,9 @@ void take_rows(const float *restrict w, const float *restrict m, const float *re
  * written to the table. */
 static void step_part(const void *args, int64_t lo, int64_t hi) {
     const job_t *j = args;  /* copied to locals: stores to the table cannot alias them */
-    const int64_t h = j->h, *col_ptr = j->indptr, *rows = j->rows;
-    const int32_t *col_doc = j->renumbered;
-    const float *col_x = j->data, *restrict grad_out = j->grad_out, *restrict current = j->current;
+    const int64_t h = j->h, *col_ptr = j->ptr, *rows = j->rows;
+    const int32_t *col_doc = j->index;
+    const float *col_x = j->value, *restrict grad_out = j->grad_out, *restrict current = j->current;
     const float *decay1 = j->decay1, *decay2 = j->decay2;
     const float step_size = j->step_size, bc2_sqrt = j->bc2_sqrt, grad1 = j->grad1;
     const float beta2 = j->beta2, grad2 = j->grad2, eps = j->eps;
@@ -225,41 +227,41 @@ void step_rows(float *w, float *m, float *v, int64_t h, const int64_t *col_ptr,
                float *current, int64_t threads, float step_size, float bc2_sqrt, float grad1,
                float beta2, float grad2, float eps) {
     job_t job = {.w = w, .m = m, .v = v, .h = h, .rows = rows, .decay1 = decay1,
-                 .decay2 = decay2, .current = current, .indptr = col_ptr,
-                 .renumbered = col_doc, .data = col_x, .grad_out = grad_out,
+                 .decay2 = decay2, .current = current, .ptr = col_ptr, .index = col_doc,
+                 .value = col_x, .grad_out = grad_out,
                  .step_size = step_size, .bc2_sqrt = bc2_sqrt, .grad1 = grad1, .beta2 = beta2,
                  .grad2 = grad2, .eps = eps};
     parallel(threads, n, 512, step_part, &job);
 }
 
-/* Docs [lo, hi) of out = the batch's CSR (docs x n, renumbered columns) @ current (n x h). */
+/* Rows [lo, hi) of out = a CSR matrix (docs x words) @ weight (words x h): an evaluation. */
 static void products_part(const void *args, int64_t lo, int64_t hi) {
     const job_t *j = args;
-    const int64_t h = j->h, *indptr = j->indptr, end = indptr[hi];
-    const int32_t *renumbered = j->renumbered;
-    const float *data = j->data, *restrict current = j->current;
-    float *restrict out = j->grad_buffer;
+    const int64_t h = j->h, *indptr = j->ptr, end = indptr[hi];
+    const int32_t *indices = j->index;
+    const float *data = j->value, *restrict weight = j->current;
+    float *restrict out = j->out;
     for (int64_t d = lo; d < hi; d++) {
         float *restrict o = out + d * h;
         memset(o, 0, sizeof(float) * (size_t)h);
         for (int64_t k = indptr[d]; k < indptr[d + 1]; k++) {
-            if (k + AHEAD < end) prefetch_row(current + renumbered[k + AHEAD] * h, h);
-            const float *restrict c = current + renumbered[k] * h;
+            if (k + AHEAD < end) prefetch_row(weight + indices[k + AHEAD] * h, h);
+            const float *restrict c = weight + indices[k] * h;
             const float x = data[k];
             for (int64_t i = 0; i < h; i++) o[i] += x * c[i];
         }
     }
 }
 
-void sparse_products(const int64_t *indptr, const int32_t *renumbered, const float *data,
-                     int64_t docs, float *current, int64_t h, float *out, int64_t threads) {
-    job_t job = {.h = h, .indptr = indptr, .renumbered = renumbered, .data = data,
-                 .current = current, .grad_buffer = out};
+void sparse_products(const int64_t *indptr, const int32_t *indices, const float *data,
+                     int64_t docs, float *weight, int64_t h, float *out, int64_t threads) {
+    job_t job = {.h = h, .ptr = indptr, .index = indices, .value = data, .current = weight,
+                 .out = out};
     parallel(threads, docs, 32, products_part, &job);
 }
 
 /* Rows start + [lo, hi) brought up to the current step in place (RowAdam.flush): moved as in
- * take_part, moments decayed by decay1/decay2 over the steps each skipped. */
+ * take_rows, moments decayed by decay1/decay2 over the steps each skipped. */
 static void catch_up_part(const void *args, int64_t lo, int64_t hi) {
     const job_t *j = args;
     const int64_t h = j->h, start = j->start;
