@@ -65,6 +65,14 @@ def test_native_row_adam_equals_dense_adam_when_rows_skip_steps():
         adam.step()
     native.flush()
     torch.testing.assert_close(table, dense.detach(), rtol=1e-4, atol=1e-5)
+    # the C code reads what it is given: anything else is refused before it gets there
+    with pytest.raises(IndexError):
+        native.take_rows(np.array([0, docs]))
+    with pytest.raises(IndexError):
+        native.take_rows(np.array([-1]))
+    native.take_rows(np.array([0, 1]))
+    with pytest.raises(ValueError):
+        native.step_rows(torch.zeros(3, hidden))
 
 
 @pytest.mark.parametrize("native", [True, False], ids=["C kernels", "PyTorch ops"])

@@ -254,6 +254,8 @@ class NativeRowAdam(RowAdam):
         from the rows of the words they hold, brought up to the current step."""
         a = _address
         docs = np.ascontiguousarray(docs, dtype=np.int64)
+        if docs.size and not 0 <= docs.min() <= docs.max() < self.lengths.size:
+            raise IndexError("a doc outside the training matrix")  # C would read past it
         nnz = int(self.lengths[docs].sum())
         col_ptr = np.empty(nnz + 1, dtype=np.int64)
         col_doc, col_x = np.empty(nnz, dtype=np.int32), np.empty(nnz, dtype=np.float32)
@@ -279,16 +281,18 @@ class NativeRowAdam(RowAdam):
             a(p), a(m), a(v), p.shape[1], a(rows), n, a(coef), a(damp), a(current),
             a(col_ptr), a(col_doc), a(col_x), a(products), docs.size,
         )  # fmt: skip
-        self._taken = ((col_ptr, col_doc, col_x), rows, current, decay1, decay2)
+        self._taken = ((col_ptr, col_doc, col_x), docs.size, rows, current, decay1, decay2)
         return products
 
     @torch.no_grad()
     def step_rows(self, grad_out: torch.Tensor) -> None:
         """One Adam step for the rows of the last take_rows(), given d(loss)/d(its output)."""
-        (col_ptr, col_doc, col_x), rows, current, decay1, decay2 = self._taken
+        (col_ptr, col_doc, col_x), count, rows, current, decay1, decay2 = self._taken
         self._taken = None
         p, m, v = self.param, self.m, self.v
         grad_out = grad_out.contiguous()
+        if grad_out.shape != (count, p.shape[1]) or grad_out.dtype != p.dtype:
+            raise ValueError("grad_out must be take_rows()'s output's gradient")  # C reads it
         step = self.t + 1
         a = _address
         self.kernels.step_rows(
