@@ -32,7 +32,7 @@ _F = ctypes.c_float
 _D = ctypes.c_double
 SIGNATURES = {
     "gather_batch": ([_P, _P, _P, _P, _I, _I, _P, _P, _P, _P, _P, _P], _I),
-    "row_factors": ([_P, _I, _P, _I, _P, _I, _P, _P, _P, _D, _D, _D, _P, _P, _P, _P], None),
+    "row_factors": ([_P, _I, _P, _I, _I, _P, _I, _P, _P, _P, _D, _D, _D, _P, _P, _P, _P], None),
     "take_rows": ([_P, _P, _P, _I, _P, _I, _P, _P, _P, _P, _P, _P, _P, _I], None),
     "step_rows": ([_P, _P, _P, _I, _P, _P, _P, _P, _P, _I, _P, _P, _P, _I] + [_F] * 6, None),
     "sparse_products": ([_P, _P, _P, _I, _P, _I, _P, _I], None),

@@ -266,14 +266,7 @@ class NativeRowAdam(RowAdam):
             a(col_ptr), a(col_doc), a(col_x),
         )  # fmt: skip
         rows = self.listed[:n].copy()
-        self._advance(self.t)
-        beta1_powers, beta2_powers = self._power_tables()
-        coef, damp, decay1, decay2 = (np.empty(n, dtype=np.float32) for _ in range(4))
-        self.kernels.row_factors(
-            a(rows), n, a(self.last_steps), self.t, a(self.window), self.horizon,
-            a(self.settled), a(beta1_powers), a(beta2_powers), self.lr, self.eps, self.beta2,
-            a(coef), a(damp), a(decay1), a(decay2),
-        )  # fmt: skip
+        coef, damp, decay1, decay2 = self._row_factors(rows, stamp=self.t + 1)
         p, m, v = self.param, self.m, self.v
         current = torch.empty(n, p.shape[1])
         products = torch.empty(docs.size, p.shape[1])
@@ -303,16 +296,19 @@ class NativeRowAdam(RowAdam):
         )  # fmt: skip
         self.t = step  # row_factors has set the rows' last step
 
-    def _factors(self, since: np.ndarray):
-        """Per row last brought up to step `since`, float32 for the kernels: coef and damp to
-        move it by the steps skipped since (see RowAdam), and its moments' decay over them."""
-        skipped = (self.t - since).astype(np.float64)
-        coef = self.lr * self._skipped_sums(since, self.t)
-        damp = self.eps * np.sqrt((1 - self.beta2 ** (since + 1.0)) / self.beta2)
-        return tuple(
-            np.ascontiguousarray(factor, dtype=np.float32)
-            for factor in (coef, damp, self.beta1**skipped, self.beta2**skipped)
-        )
+    def _row_factors(self, rows: np.ndarray, stamp: int) -> tuple[np.ndarray, ...]:
+        """Per row, float32 for the kernels: coef and damp to move it by the steps it skipped
+        (see RowAdam), and its moments' decay over them; its last step becomes `stamp`."""
+        a = _address
+        self._advance(self.t)
+        beta1_powers, beta2_powers = self._power_tables()
+        factors = tuple(np.empty(rows.size, dtype=np.float32) for _ in range(4))
+        self.kernels.row_factors(
+            a(rows), rows.size, a(self.last_steps), self.t, stamp, a(self.window), self.horizon,
+            a(self.settled), a(beta1_powers), a(beta2_powers), self.lr, self.eps, self.beta2,
+            *(a(f) for f in factors),
+        )  # fmt: skip
+        return factors
 
     @torch.no_grad()
     def flush(self, block: int = 65536) -> None:
@@ -321,11 +317,10 @@ class NativeRowAdam(RowAdam):
         a = _address
         for start in range(0, p.shape[0], block):
             stop = min(start + block, p.shape[0])
-            factors = self._factors(self.last_steps[start:stop])
+            factors = self._row_factors(np.arange(start, stop), stamp=self.t)
             self.kernels.catch_up(
                 a(p), a(m), a(v), p.shape[1], start, stop, *(a(f) for f in factors), _threads()
             )
-        self.last_steps[:] = self.t
 
 
 def _threads() -> int:

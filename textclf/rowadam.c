@@ -109,11 +109,11 @@ int64_t gather_batch(const int64_t *indptr, const int32_t *indices, const float 
     return n;
 }
 
-/* The listed rows' factors for take_rows and step_rows, from the step each was last brought
- * up to (last[], then set to step t + 1): with s = the steps it skipped, coef = lr * their
+/* The listed rows' factors for take_rows and step_rows (stamp t + 1) or catch_up (stamp t),
+ * from the step each was last brought up to (last[], then set to stamp): with s = the steps it skipped, coef = lr * their
  * closed-form sum (window[s] for s <= horizon, else settled[last]), damp = eps / scale, and
  * the moments' decay beta1^s, beta2^s (from the power tables, which reach t + 1). */
-void row_factors(const int64_t *rows, int64_t n, int64_t *last, int64_t t,
+void row_factors(const int64_t *rows, int64_t n, int64_t *last, int64_t t, int64_t stamp,
                  const double *window, int64_t horizon, const double *settled,
                  const double *beta1_powers, const double *beta2_powers, double lr, double eps,
                  double beta2, float *coef, float *damp, float *decay1, float *decay2) {
@@ -124,7 +124,7 @@ void row_factors(const int64_t *rows, int64_t n, int64_t *last, int64_t t,
         damp[i] = (float)(eps * sqrt((1.0 - beta2_powers[since + 1]) / beta2));
         decay1[i] = (float)beta1_powers[skipped];
         decay2[i] = (float)beta2_powers[skipped];
-        last[rows[i]] = t + 1;
+        last[rows[i]] = stamp;
     }
 }
 
