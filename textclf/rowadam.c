@@ -19,10 +19,21 @@
 #endif
 
 /* Rows are read in scattered order, each a few cache lines the CPU would otherwise wait for in
- * turn: ask for the one AHEAD places on while this one computes. */
-enum { AHEAD = 8, MAX_THREADS = 16 };
+ * turn: ask for the one AHEAD places on while this one computes. Into L2, not L1 (locality 1):
+ * that many rows' lines in flight overflow L1's few miss buffers, and the rows are read
+ * once. Against (8 rows, L1): 20% less time per step on 20 groups, 6% on 3 (interleaved A/B). */
+enum { AHEAD = 24, LOCALITY = 1, MAX_THREADS = 16 };
 static inline void prefetch_row(const float *row, int64_t h) {
-    for (int64_t j = 0; j < h; j += 16) __builtin_prefetch(row + j);
+    for (int64_t j = 0; j < h; j += 16) __builtin_prefetch(row + j, 0, LOCALITY);
+}
+
+/* o += x * c over h floats, in blocks of 16 that compile to whole vector operations (h is not
+ * known when this is compiled: a plain loop checks alignment and overlap at run time). */
+static inline void add_scaled(float *restrict o, float x, const float *restrict c, int64_t h) {
+    int64_t j = 0;
+    for (; j + 16 <= h; j += 16)
+        for (int q = 0; q < 16; q++) o[j + q] += x * c[j + q];
+    for (; j < h; j++) o[j] += x * c[j];
 }
 
 typedef void (*range_fn)(const void *args, int64_t lo, int64_t hi);
@@ -171,9 +182,7 @@ void take_rows(const float *restrict w, const float *restrict m, const float *re
         else
             for (int64_t k = 0; k < h; k++) out[k] = wr[k] - c * mr[k] / (sqrtf(vr[k]) + e);
         for (int64_t k = col_ptr[i]; k < col_ptr[i + 1]; k++) {
-            float *restrict o = products + col_doc[k] * h;
-            const float x = col_x[k];
-            for (int64_t j = 0; j < h; j++) o[j] += x * out[j];
+            add_scaled(products + col_doc[k] * h, col_x[k], out, h);
         }
     }
     RESTORE_SUBNORMALS;
@@ -201,9 +210,7 @@ static void step_part(const void *args, int64_t lo, int64_t hi) {
         }
         memset(g, 0, sizeof(float) * (size_t)h);
         for (int64_t k = col_ptr[i]; k < col_ptr[i + 1]; k++) {
-            const float *restrict go = grad_out + col_doc[k] * h;
-            const float x = col_x[k];
-            for (int64_t c = 0; c < h; c++) g[c] += x * go[c];
+            add_scaled(g, col_x[k], grad_out + col_doc[k] * h, h);
         }
         const int64_t r = rows[i];
         const float d1 = decay1[i], d2 = decay2[i];
@@ -246,9 +253,7 @@ static void products_part(const void *args, int64_t lo, int64_t hi) {
         memset(o, 0, sizeof(float) * (size_t)h);
         for (int64_t k = indptr[d]; k < indptr[d + 1]; k++) {
             if (k + AHEAD < end) prefetch_row(weight + indices[k + AHEAD] * h, h);
-            const float *restrict c = weight + indices[k] * h;
-            const float x = data[k];
-            for (int64_t i = 0; i < h; i++) o[i] += x * c[i];
+            add_scaled(o, data[k], weight + indices[k] * h, h);
         }
     }
 }
