@@ -41,10 +41,12 @@ def test_the_c_kernels_build_and_load_here():
     assert kernels.load() is not None
 
 
-def test_native_row_adam_equals_dense_adam_when_rows_skip_steps():
+@pytest.mark.parametrize("walk", ["take, step", "step + next take"])
+def test_native_row_adam_equals_dense_adam_when_rows_skip_steps(walk):
     """Batches of a sparse matrix's rows, as training takes them: the first layer's output from
     the batch's words brought up to date, then their step from that output's gradient, x^T
-    grad_out, as dense Adam steps the whole table."""
+    grad_out, as dense Adam steps the whole table; taken one call each, or each step also
+    taking the next batch (gathered ahead on another thread) in the same walk."""
     generator = torch.Generator().manual_seed(0)
     rng = np.random.default_rng(0)
     words, hidden, docs = 60, 8, 40
@@ -54,15 +56,22 @@ def test_native_row_adam_equals_dense_adam_when_rows_skip_steps():
     dense = table.clone().requires_grad_()
     adam = torch.optim.Adam([dense], lr=0.05)
     native = NativeRowAdam(table, kernels.load(), X, lr=0.05)
-    for _ in range(400):  # long enough for rows to be stale past the closed form's horizon
-        batch_docs = rng.choice(docs, size=3, replace=False)
-        x = torch.from_numpy(X[batch_docs].toarray())
-        products = native.take_rows(batch_docs)
+    batches = [rng.choice(docs, size=3, replace=False) for _ in range(400)] + [None, None]
+    products = None
+    for number in range(400):  # long enough for rows to be stale past the closed form's horizon
+        x = torch.from_numpy(X[batches[number]].toarray())
+        if products is None:
+            products = native.take_rows(batches[number], batches[number + 1])
         torch.testing.assert_close(products, x @ dense.detach(), rtol=1e-4, atol=1e-4)
         grad_out = torch.randn(3, hidden, generator=generator)
-        native.step_rows(grad_out)
+        if walk == "take, step":
+            native.step_rows(grad_out)
+            products = None
+        else:
+            products = native.step_rows(grad_out, *batches[number + 1 : number + 3])
         dense.grad = x.T @ grad_out
         adam.step()
+    assert products is None  # nothing follows the last batch
     native.flush()
     torch.testing.assert_close(table, dense.detach(), rtol=1e-4, atol=1e-5)
     # the C code reads what it is given: anything else is refused before it gets there

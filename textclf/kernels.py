@@ -35,6 +35,11 @@ SIGNATURES = {
     "row_factors": ([_P, _I, _P, _I, _I, _P, _I, _P, _P, _P, _D, _D, _D, _P, _P, _P, _P], None),
     "take_rows": ([_P, _P, _P, _I, _P, _I, _P, _P, _P, _P, _P, _P, _P, _I], None),
     "step_rows": ([_P, _P, _P, _I, _P, _P, _P, _P, _P, _I, _P, _P, _P, _I] + [_F] * 6, None),
+    "step_take_rows": (
+        [_P, _P, _P, _I, _P, _P, _P, _P, _P, _I, _P, _P, _P] + [_F] * 6
+        + [_P, _I, _P, _P, _P, _P, _P, _P, _P, _I],
+        None,
+    ),
     "sparse_products": ([_P, _P, _P, _I, _P, _I, _P, _I], None),
     "catch_up": ([_P, _P, _P, _I, _I, _I, _P, _P, _P, _P, _I], None),
 }  # fmt: skip

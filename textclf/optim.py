@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
@@ -240,6 +242,8 @@ class NativeRowAdam(RowAdam):
         self.listed = np.empty(words, dtype=np.int64)
         self.last_steps = self.last.numpy()  # the same memory as self.last
         self.beta_powers = (np.ones(0), np.ones(0))
+        self._pending = None  # (docs, future of their gather), asked for by take_rows
+        self._executor: ThreadPoolExecutor | None = None
 
     def _power_tables(self) -> tuple[np.ndarray, np.ndarray]:
         """beta1^k and beta2^k for k = 0 .. at least t + 1."""
@@ -248,14 +252,9 @@ class NativeRowAdam(RowAdam):
             self.beta_powers = (self.beta1**exponents, self.beta2**exponents)
         return self.beta_powers
 
-    @torch.no_grad()
-    def take_rows(self, docs: np.ndarray) -> torch.Tensor:
-        """x @ rows for the training matrix's rows `docs`, (docs, H): the first layer's output,
-        from the rows of the words they hold, brought up to the current step."""
+    def _gather(self, docs: np.ndarray) -> tuple:
+        """The batch by word: its distinct rows (sorted) and its CSC (col_ptr, col_doc, col_x)."""
         a = _address
-        docs = np.ascontiguousarray(docs, dtype=np.int64)
-        if docs.size and not 0 <= docs.min() <= docs.max() < self.lengths.size:
-            raise IndexError("a doc outside the training matrix")  # C would read past it
         nnz = int(self.lengths[docs].sum())
         col_ptr = np.empty(nnz + 1, dtype=np.int64)
         col_doc, col_x = np.empty(nnz, dtype=np.int32), np.empty(nnz, dtype=np.float32)
@@ -265,21 +264,46 @@ class NativeRowAdam(RowAdam):
             self.marks.size, a(self.marks), a(self.slot), a(self.listed),
             a(col_ptr), a(col_doc), a(col_x),
         )  # fmt: skip
-        rows = self.listed[:n].copy()
+        return self.listed[:n].copy(), (col_ptr, col_doc, col_x)
+
+    def _checked(self, docs: np.ndarray) -> np.ndarray:
+        docs = np.ascontiguousarray(docs, dtype=np.int64)
+        if docs.size and not 0 <= docs.min() <= docs.max() < self.lengths.size:
+            raise IndexError("a doc outside the training matrix")  # C would read past it
+        return docs
+
+    @torch.no_grad()
+    def take_rows(self, docs: np.ndarray, next_docs: np.ndarray | None = None) -> torch.Tensor:
+        """x @ rows for the training matrix's rows `docs`, (docs, H): the first layer's output,
+        from the rows of the words they hold, brought up to the current step.
+
+        next_docs: the batch to be asked for next, gathered meanwhile on another core (the
+        gather reads only the training matrix, so it runs while this batch is stepped)."""
+        docs, rows, batch = self._gathered(docs, next_docs)
         coef, damp, decay1, decay2 = self._row_factors(rows, stamp=self.t + 1)
         p, m, v = self.param, self.m, self.v
-        current = torch.empty(n, p.shape[1])
+        current = torch.empty(rows.size, p.shape[1])
         products = torch.empty(docs.size, p.shape[1])
+        a = _address
+        col_ptr, col_doc, col_x = batch
         self.kernels.take_rows(
-            a(p), a(m), a(v), p.shape[1], a(rows), n, a(coef), a(damp), a(current),
+            a(p), a(m), a(v), p.shape[1], a(rows), rows.size, a(coef), a(damp), a(current),
             a(col_ptr), a(col_doc), a(col_x), a(products), docs.size,
         )  # fmt: skip
-        self._taken = ((col_ptr, col_doc, col_x), docs.size, rows, current, decay1, decay2)
+        self._taken = (batch, docs.size, rows, current, decay1, decay2)
         return products
 
     @torch.no_grad()
-    def step_rows(self, grad_out: torch.Tensor) -> None:
-        """One Adam step for the rows of the last take_rows(), given d(loss)/d(its output)."""
+    def step_rows(
+        self,
+        grad_out: torch.Tensor,
+        next_docs: np.ndarray | None = None,
+        after_next: np.ndarray | None = None,
+    ) -> torch.Tensor | None:
+        """One Adam step for the rows of the last take_rows(), given d(loss)/d(its output).
+
+        With next_docs: also take_rows(next_docs, after_next), in the same walk over the
+        table (a row both batches read is fetched once), returning its products."""
         (col_ptr, col_doc, col_x), count, rows, current, decay1, decay2 = self._taken
         self._taken = None
         p, m, v = self.param, self.m, self.v
@@ -288,13 +312,53 @@ class NativeRowAdam(RowAdam):
             raise ValueError("grad_out must be take_rows()'s output's gradient")  # C reads it
         step = self.t + 1
         a = _address
-        self.kernels.step_rows(
-            a(p), a(m), a(v), p.shape[1], a(col_ptr), a(col_doc), a(col_x), a(grad_out),
-            a(rows), rows.size, a(decay1), a(decay2), a(current), 1,
+        adam = (
             self.lr / (1 - self.beta1**step), math.sqrt(1 - self.beta2**step),
             1 - self.beta1, self.beta2, 1 - self.beta2, self.eps,
         )  # fmt: skip
-        self.t = step  # row_factors has set the rows' last step
+        this_step = (
+            a(p), a(m), a(v), p.shape[1], a(col_ptr), a(col_doc), a(col_x), a(grad_out),
+            a(rows), rows.size, a(decay1), a(decay2), a(current),
+        )  # fmt: skip
+        if next_docs is None:
+            self.kernels.step_rows(*this_step, 1, *adam)
+            self.t = step  # row_factors has set the rows' last step
+            return None
+        docs, next_rows, batch = self._gathered(next_docs, after_next)
+        self.t = step  # the next batch's rows are brought up to after this step
+        coef, damp, next_decay1, next_decay2 = self._row_factors(next_rows, stamp=step + 1)
+        next_current = torch.empty(next_rows.size, p.shape[1])
+        products = torch.empty(docs.size, p.shape[1])
+        next_ptr, next_doc, next_x = batch
+        self.kernels.step_take_rows(
+            *this_step, *adam, a(next_rows), next_rows.size, a(coef), a(damp),
+            a(next_current), a(next_ptr), a(next_doc), a(next_x), a(products), docs.size,
+        )  # fmt: skip
+        self._taken = (batch, docs.size, next_rows, next_current, next_decay1, next_decay2)
+        return products
+
+    def _gathered(self, docs: np.ndarray, next_docs: np.ndarray | None) -> tuple:
+        """docs checked, their batch's rows and CSC (gathered ahead if they were asked for),
+        and next_docs' gather started on the gathering thread."""
+        docs = self._checked(docs)
+        pending, self._pending = self._pending, None
+        if pending is not None and np.array_equal(pending[0], docs):
+            rows, batch = pending[1].result()
+        else:
+            if pending is not None:
+                pending[1].result()  # the gather shares marks and slots with this one
+            rows, batch = self._gather(docs)
+        if next_docs is not None:
+            next_docs = self._checked(next_docs)
+            self._pending = (next_docs, self._gatherer().submit(self._gather, next_docs))
+        return docs, rows, batch
+
+    def _gatherer(self) -> ThreadPoolExecutor:
+        """One thread of this optimiser's own for gathers ahead (ctypes releases the GIL)."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="textclf-gather")
+            weakref.finalize(self, self._executor.shutdown, wait=False)
+        return self._executor
 
     def _row_factors(self, rows: np.ndarray, stamp: int) -> tuple[np.ndarray, ...]:
         """Per row, float32 for the kernels: coef and damp to move it by the steps it skipped

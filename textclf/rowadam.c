@@ -154,10 +154,39 @@ typedef struct {
     float step_size, bc2_sqrt, grad1, beta2, grad2, eps;
 } job_t;
 
-/* For each listed row: copies it into current, moved by the zero-gradient Adam steps it skipped,
- * in closed form (w - coef * m / (sqrt(v) + damp), coef = lr * the skipped steps' sum, damp =
- * eps / scale; none skipped: coef = 0, a plain copy), and adds its part of the first layer's
- * output, x @ current, to products (docs x h, zeroed here): each doc's sum in word order. */
+/* Row r brought up to date into out: moved by the zero-gradient Adam steps it skipped, in closed
+ * form (w - coef * m / (sqrt(v) + damp), coef = lr * the skipped steps' sum, damp = eps / scale;
+ * none skipped: coef = 0, a plain copy); then its part of the first layer's output, x @ out,
+ * added to products (its docs' entries col_doc/col_x [lo, hi)). */
+static inline void take_row(const float *restrict wr, const float *restrict mr,
+                            const float *restrict vr, int64_t h, float c, float e,
+                            float *restrict out, int64_t lo, int64_t hi, const int32_t *col_doc,
+                            const float *col_x, float *restrict products) {
+    if (c == 0.0f)
+        memcpy(out, wr, sizeof(float) * (size_t)h);
+    else
+        for (int64_t k = 0; k < h; k++) out[k] = wr[k] - c * mr[k] / (sqrtf(vr[k]) + e);
+    for (int64_t k = lo; k < hi; k++) add_scaled(products + col_doc[k] * h, col_x[k], out, h);
+}
+
+static inline void prefetch_take(const float *w, const float *m, const float *v, int64_t row,
+                                 float coef, int64_t h) {
+    prefetch_row(w + row * h, h);
+    if (coef != 0.0f) {  /* a row that skipped no step is copied: w alone is read */
+        prefetch_row(m + row * h, h);
+        prefetch_row(v + row * h, h);
+    }
+}
+
+static inline void prefetch_step(float *w, const float *m, const float *v, int64_t row,
+                                 int64_t h) {
+    prefetch_row(m + row * h, h);
+    prefetch_row(v + row * h, h);
+    for (int64_t j = 0; j < h; j += 16)  /* w is written: asked for with intent to write */
+        __builtin_prefetch(w + row * h + j, 1, LOCALITY);
+}
+
+/* For each listed row, take_row: the batch's x @ rows into products (docs x h, zeroed here). */
 void take_rows(const float *restrict w, const float *restrict m, const float *restrict v,
                int64_t h, const int64_t *rows, int64_t n, const float *coef, const float *damp,
                float *restrict current, const int64_t *col_ptr, const int32_t *col_doc,
@@ -165,65 +194,46 @@ void take_rows(const float *restrict w, const float *restrict m, const float *re
     SUBNORMALS_AS_ZERO;
     memset(products, 0, sizeof(float) * (size_t)(docs * h));
     for (int64_t i = 0; i < n; i++) {
-        if (i + AHEAD < n) {  /* a row that skipped no step is copied: w alone is read */
-            const int64_t ahead = rows[i + AHEAD] * h;
-            prefetch_row(w + ahead, h);
-            if (coef[i + AHEAD] != 0.0f) {
-                prefetch_row(m + ahead, h);
-                prefetch_row(v + ahead, h);
-            }
-        }
-        const float c = coef[i], e = damp[i];
-        const float *restrict wr = w + rows[i] * h, *restrict mr = m + rows[i] * h;
-        const float *restrict vr = v + rows[i] * h;
-        float *restrict out = current + i * h;
-        if (c == 0.0f)
-            memcpy(out, wr, sizeof(float) * (size_t)h);
-        else
-            for (int64_t k = 0; k < h; k++) out[k] = wr[k] - c * mr[k] / (sqrtf(vr[k]) + e);
-        for (int64_t k = col_ptr[i]; k < col_ptr[i + 1]; k++) {
-            add_scaled(products + col_doc[k] * h, col_x[k], out, h);
-        }
+        if (i + AHEAD < n) prefetch_take(w, m, v, rows[i + AHEAD], coef[i + AHEAD], h);
+        const int64_t r = rows[i] * h;
+        take_row(w + r, m + r, v + r, h, coef[i], damp[i], current + i * h, col_ptr[i],
+                 col_ptr[i + 1], col_doc, col_x, products);
     }
     RESTORE_SUBNORMALS;
 }
 
-/* Rows [lo, hi) of the batch: each one's gradient, x^T grad_out, summed over its docs (in
- * batch order) from grad_out (docs x h, small enough to stay in cache), then its Adam step, the
- * moments first decayed over the steps it skipped, the weights from current; the results
- * written to the table. */
-static void step_part(const void *args, int64_t lo, int64_t hi) {
-    const job_t *j = args;  /* copied to locals: stores to the table cannot alias them */
-    const int64_t h = j->h, *col_ptr = j->ptr, *rows = j->rows;
-    const int32_t *col_doc = j->index;
-    const float *col_x = j->value, *restrict grad_out = j->grad_out, *restrict current = j->current;
-    const float *decay1 = j->decay1, *decay2 = j->decay2;
+/* The i-th row of a step: its gradient, x^T grad_out, summed over its docs (in batch order)
+ * from grad_out (docs x h, small enough to stay in cache), then its Adam step, the moments
+ * first decayed over the steps it skipped, the weights from current; written to the table. */
+static inline void step_row(const job_t *restrict j, int64_t i, float *restrict g) {
+    const int64_t h = j->h;
+    memset(g, 0, sizeof(float) * (size_t)h);
+    for (int64_t k = j->ptr[i]; k < j->ptr[i + 1]; k++)
+        add_scaled(g, j->value[k], j->grad_out + j->index[k] * h, h);
+    const int64_t r = j->rows[i] * h;
+    const float d1 = j->decay1[i], d2 = j->decay2[i];
     const float step_size = j->step_size, bc2_sqrt = j->bc2_sqrt, grad1 = j->grad1;
     const float beta2 = j->beta2, grad2 = j->grad2, eps = j->eps;
-    float *restrict w = j->w, *restrict m = j->m, *restrict v = j->v;
-    float g[h];
+    const float *restrict cur = j->current + i * h;
+    float *restrict wr = j->w + r, *restrict mr = j->m + r, *restrict vr = j->v + r;
+    for (int64_t c = 0; c < h; c++) {
+        float mc = mr[c] * d1, vc = vr[c] * d2;
+        mc += grad1 * (g[c] - mc);
+        vc = vc * beta2 + grad2 * g[c] * g[c];
+        mr[c] = mc;
+        vr[c] = vc;
+        wr[c] = cur[c] - step_size * mc / (sqrtf(vc) / bc2_sqrt + eps);
+    }
+}
+
+/* Rows [lo, hi) of the batch, step_row each. */
+static void step_part(const void *args, int64_t lo, int64_t hi) {
+    const job_t *j = args;
+    float g[j->h];
     SUBNORMALS_AS_ZERO;
     for (int64_t i = lo; i < hi; i++) {
-        if (i + AHEAD < hi) {
-            prefetch_row(m + rows[i + AHEAD] * h, h);
-            prefetch_row(v + rows[i + AHEAD] * h, h);
-        }
-        memset(g, 0, sizeof(float) * (size_t)h);
-        for (int64_t k = col_ptr[i]; k < col_ptr[i + 1]; k++) {
-            add_scaled(g, col_x[k], grad_out + col_doc[k] * h, h);
-        }
-        const int64_t r = rows[i];
-        const float d1 = decay1[i], d2 = decay2[i];
-        const float *restrict cur = current + i * h;
-        float *restrict wr = w + r * h, *restrict mr = m + r * h, *restrict vr = v + r * h;
-        for (int64_t c = 0; c < h; c++) {
-            float mc = mr[c] * d1, vc = vr[c] * d2;
-            mc += grad1 * (g[c] - mc);
-            vc = vc * beta2 + grad2 * g[c] * g[c];
-            mr[c] = mc;
-            vr[c] = vc;
-            wr[c] = cur[c] - step_size * mc / (sqrtf(vc) / bc2_sqrt + eps);
-        }
+        if (i + AHEAD < hi) prefetch_step(j->w, j->m, j->v, j->rows[i + AHEAD], j->h);
+        step_row(j, i, g);
     }
     RESTORE_SUBNORMALS;
 }
@@ -239,6 +249,45 @@ void step_rows(float *w, float *m, float *v, int64_t h, const int64_t *col_ptr,
                  .step_size = step_size, .bc2_sqrt = bc2_sqrt, .grad1 = grad1, .beta2 = beta2,
                  .grad2 = grad2, .eps = eps};
     parallel(threads, n, 512, step_part, &job);
+}
+
+/* step_rows for one batch and take_rows for the next in one walk over both batches' rows in
+ * memory order: a row the two share is stepped and then taken while it is in cache (then it
+ * skipped no step: a copy), instead of being fetched again; on the newsgroups consecutive
+ * batches share about 45% of their rows. The next batch's factors must count this step as done
+ * (rows it shares with this one: coef 0). */
+void step_take_rows(float *w, float *m, float *v, int64_t h, const int64_t *col_ptr,
+                    const int32_t *col_doc, const float *col_x, const float *grad_out,
+                    const int64_t *rows, int64_t n, const float *decay1, const float *decay2,
+                    float *current, float step_size, float bc2_sqrt, float grad1, float beta2,
+                    float grad2, float eps, const int64_t *next_rows, int64_t next_n,
+                    const float *coef, const float *damp, float *next_current,
+                    const int64_t *next_ptr, const int32_t *next_doc, const float *next_x,
+                    float *products, int64_t next_docs) {
+    const job_t job = {.w = w, .m = m, .v = v, .h = h, .rows = rows, .decay1 = decay1,
+                       .decay2 = decay2, .current = current, .ptr = col_ptr, .index = col_doc,
+                       .value = col_x, .grad_out = grad_out, .step_size = step_size,
+                       .bc2_sqrt = bc2_sqrt, .grad1 = grad1, .beta2 = beta2, .grad2 = grad2,
+                       .eps = eps};
+    float g[h];
+    SUBNORMALS_AS_ZERO;
+    memset(products, 0, sizeof(float) * (size_t)(next_docs * h));
+    int64_t i = 0, k = 0;
+    while (i < n || k < next_n) {
+        const int64_t r = i < n ? rows[i] : INT64_MAX, s = k < next_n ? next_rows[k] : INT64_MAX;
+        if (r <= s) {
+            if (i + AHEAD < n) prefetch_step(w, m, v, rows[i + AHEAD], h);
+            step_row(&job, i++, g);
+        }
+        if (s <= r) {
+            if (k + AHEAD < next_n) prefetch_take(w, m, v, next_rows[k + AHEAD], coef[k + AHEAD], h);
+            const int64_t at = s * h;
+            take_row(w + at, m + at, v + at, h, coef[k], damp[k], next_current + k * h,
+                     next_ptr[k], next_ptr[k + 1], next_doc, next_x, products);
+            k++;
+        }
+    }
+    RESTORE_SUBNORMALS;
 }
 
 /* Rows [lo, hi) of out = a CSR matrix (docs x words) @ weight (words x h): an evaluation. */

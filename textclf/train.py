@@ -157,15 +157,23 @@ def train(
         order = shuffle.permutation(n)
         y = targets[order]
         total_loss = 0.0
-        for start in range(0, n, config.batch_size):
+        batches = [
+            order[start : start + config.batch_size] for start in range(0, n, config.batch_size)
+        ]
+        batches += [None, None]  # what follows the last
+        products = None
+        for number, start in enumerate(range(0, n, config.batch_size)):
             stop = min(start + config.batch_size, n)
             optimizer.zero_grad()
             if isinstance(table, NativeRowAdam):
-                # the first layer's output, from its words' rows brought up to date
-                products = table.take_rows(order[start:stop]).requires_grad_()
+                # the first layer's output, from its words' rows brought up to date: taken by
+                # the previous batch's step, which walks the rows of both batches at once
+                if products is None:
+                    products = table.take_rows(batches[number], batches[number + 1])
+                products.requires_grad_()
                 loss = loss_fn(model.logits_from_products(products), y[start:stop])
                 loss.backward()
-                table.step_rows(products.grad)
+                products = table.step_rows(products.grad, *batches[number + 1 : number + 3])
             else:
                 # each batch gathers its own rows: no shuffled copy of the matrix per epoch
                 batch = X_train[order[start:stop]]
