@@ -37,9 +37,10 @@ SIGNATURES = {
     "step_rows": ([_P, _P, _P, _I, _P, _P, _P, _P, _P, _I, _P, _P, _P, _I] + [_F] * 6, None),
     "step_take_rows": (
         [_P, _P, _P, _I, _P, _P, _P, _P, _P, _I, _P, _P, _P] + [_F] * 6
-        + [_P, _I, _P, _P, _P, _P, _P, _P, _P, _I],
+        + [_P, _I, _P, _P, _P, _P, _P, _P, _P, _I, _I],
         None,
     ),
+    "walk_parts": ([], _I),
     "sparse_products": ([_P, _P, _P, _I, _P, _I, _P, _I], None),
     "catch_up": ([_P, _P, _P, _I, _I, _I, _P, _P, _P, _P, _I], None),
 }  # fmt: skip

@@ -279,7 +279,7 @@ class NativeRowAdam(RowAdam):
 
         next_docs: the batch to be asked for next, gathered meanwhile on another core (the
         gather reads only the training matrix, so it runs while this batch is stepped)."""
-        docs, rows, batch = self._gathered(docs, next_docs)
+        docs, rows, batch = self._gathered(docs)
         coef, damp, decay1, decay2 = self._row_factors(rows, stamp=self.t + 1)
         p, m, v = self.param, self.m, self.v
         current = torch.empty(rows.size, p.shape[1])
@@ -291,6 +291,7 @@ class NativeRowAdam(RowAdam):
             a(col_ptr), a(col_doc), a(col_x), a(products), docs.size,
         )  # fmt: skip
         self._taken = (batch, docs.size, rows, current, decay1, decay2)
+        self._gather_ahead(next_docs)
         return products
 
     @torch.no_grad()
@@ -324,22 +325,28 @@ class NativeRowAdam(RowAdam):
             self.kernels.step_rows(*this_step, 1, *adam)
             self.t = step  # row_factors has set the rows' last step
             return None
-        docs, next_rows, batch = self._gathered(next_docs, after_next)
+        docs, next_rows, batch = self._gathered(next_docs)
         self.t = step  # the next batch's rows are brought up to after this step
         coef, damp, next_decay1, next_decay2 = self._row_factors(next_rows, stamp=step + 1)
         next_current = torch.empty(next_rows.size, p.shape[1])
-        products = torch.empty(docs.size, p.shape[1])
+        products = torch.empty(self.kernels.walk_parts(), docs.size, p.shape[1])
         next_ptr, next_doc, next_x = batch
         self.kernels.step_take_rows(
             *this_step, *adam, a(next_rows), next_rows.size, a(coef), a(damp),
             a(next_current), a(next_ptr), a(next_doc), a(next_x), a(products), docs.size,
+            _threads(),
         )  # fmt: skip
         self._taken = (batch, docs.size, next_rows, next_current, next_decay1, next_decay2)
-        return products
+        self._gather_ahead(after_next)  # on the other core while the small layers run
+        return products[0]
 
-    def _gathered(self, docs: np.ndarray, next_docs: np.ndarray | None) -> tuple:
-        """docs checked, their batch's rows and CSC (gathered ahead if they were asked for),
-        and next_docs' gather started on the gathering thread."""
+    def _gather_ahead(self, docs: np.ndarray | None) -> None:
+        if docs is not None:
+            docs = self._checked(docs)
+            self._pending = (docs, self._gatherer().submit(self._gather, docs))
+
+    def _gathered(self, docs: np.ndarray) -> tuple:
+        """docs checked, and their batch's rows and CSC (gathered ahead if they were asked for)."""
         docs = self._checked(docs)
         pending, self._pending = self._pending, None
         if pending is not None and np.array_equal(pending[0], docs):
@@ -348,9 +355,6 @@ class NativeRowAdam(RowAdam):
             if pending is not None:
                 pending[1].result()  # the gather shares marks and slots with this one
             rows, batch = self._gather(docs)
-        if next_docs is not None:
-            next_docs = self._checked(next_docs)
-            self._pending = (next_docs, self._gatherer().submit(self._gather, next_docs))
         return docs, rows, batch
 
     def _gatherer(self) -> ThreadPoolExecutor:

@@ -145,7 +145,7 @@ typedef struct {
     float *w, *m, *v;
     int64_t h;
     const int64_t *rows;  /* step: the batch's rows; flush: NULL, rows start + i */
-    int64_t start;
+    int64_t n, start;
     const float *coef, *damp, *decay1, *decay2;
     float *current, *out;
     const int64_t *ptr;
@@ -255,7 +255,70 @@ void step_rows(float *w, float *m, float *v, int64_t h, const int64_t *col_ptr,
  * memory order: a row the two share is stepped and then taken while it is in cache (then it
  * skipped no step: a copy), instead of being fetched again; on the newsgroups consecutive
  * batches share about 45% of their rows. The next batch's factors must count this step as done
- * (rows it shares with this one: coef 0). */
+ * (rows it shares with this one: coef 0).
+ *
+ * The walk waits on memory more than it computes, so `threads` threads share it. The rows fall
+ * into PARTS parts by alternate blocks of 16 rows (each part holds frequent and rare words alike;
+ * a block's 6 KB per table keeps threads off each other's cache lines); a thread walks the parts
+ * p with p % threads == its number, and each part sums the next batch's products into a slice of
+ * its own of `products` (PARTS x next_docs x h), added up into slice 0 in part order at the end:
+ * the same sums in the same order whatever the number of threads, so the same results. */
+typedef struct {
+    job_t step;
+    const int64_t *next_rows, *next_ptr;
+    int64_t next_n, next_docs, thread, threads;
+    const float *coef, *damp, *next_x;
+    const int32_t *next_doc;
+    float *next_current, *products;
+} walk_t;
+
+enum { BLOCK_SHIFT = 4, PARTS = 4 };
+
+static void *walk_part(void *arg) {
+    const walk_t *wk = arg;
+    const job_t *job = &wk->step;
+    const int64_t h = job->h, n = job->n, next_n = wk->next_n, thread = wk->thread;
+    const int64_t threads = wk->threads, *rows = job->rows, *next_rows = wk->next_rows;
+    const int64_t size = wk->next_docs * h;
+    const float *coef = wk->coef;
+    float *w = job->w, *m = job->m, *v = job->v;
+    float g[h];
+    SUBNORMALS_AS_ZERO;
+    for (int64_t p = thread; p < PARTS; p += threads)
+        memset(wk->products + p * size, 0, sizeof(float) * (size_t)size);
+    int64_t i = 0, k = 0;
+    while (i < n || k < next_n) {
+        const int64_t r = i < n ? rows[i] : INT64_MAX, s = k < next_n ? next_rows[k] : INT64_MAX;
+        const int64_t part = ((r < s ? r : s) >> BLOCK_SHIFT) % PARTS;
+        const int mine = part % threads == thread;
+        if (r <= s) {
+            if (mine) {
+                const int64_t ahead = i + AHEAD < n ? rows[i + AHEAD] : -1;
+                if (ahead >= 0 && (ahead >> BLOCK_SHIFT) % PARTS % threads == thread)
+                    prefetch_step(w, m, v, ahead, h);
+                step_row(job, i, g);
+            }
+            i++;
+        }
+        if (s <= r) {
+            if (mine) {
+                const int64_t ahead = k + AHEAD < next_n ? next_rows[k + AHEAD] : -1;
+                if (ahead >= 0 && (ahead >> BLOCK_SHIFT) % PARTS % threads == thread)
+                    prefetch_take(w, m, v, ahead, coef[k + AHEAD], h);
+                const int64_t at = s * h;
+                take_row(w + at, m + at, v + at, h, coef[k], wk->damp[k],
+                         wk->next_current + k * h, wk->next_ptr[k], wk->next_ptr[k + 1],
+                         wk->next_doc, wk->next_x, wk->products + part * size);
+            }
+            k++;
+        }
+    }
+    RESTORE_SUBNORMALS;
+    return NULL;
+}
+
+int64_t walk_parts(void) { return PARTS; }  /* the slices step_take_rows' products need */
+
 void step_take_rows(float *w, float *m, float *v, int64_t h, const int64_t *col_ptr,
                     const int32_t *col_doc, const float *col_x, const float *grad_out,
                     const int64_t *rows, int64_t n, const float *decay1, const float *decay2,
@@ -263,31 +326,35 @@ void step_take_rows(float *w, float *m, float *v, int64_t h, const int64_t *col_
                     float grad2, float eps, const int64_t *next_rows, int64_t next_n,
                     const float *coef, const float *damp, float *next_current,
                     const int64_t *next_ptr, const int32_t *next_doc, const float *next_x,
-                    float *products, int64_t next_docs) {
-    const job_t job = {.w = w, .m = m, .v = v, .h = h, .rows = rows, .decay1 = decay1,
-                       .decay2 = decay2, .current = current, .ptr = col_ptr, .index = col_doc,
-                       .value = col_x, .grad_out = grad_out, .step_size = step_size,
-                       .bc2_sqrt = bc2_sqrt, .grad1 = grad1, .beta2 = beta2, .grad2 = grad2,
-                       .eps = eps};
-    float g[h];
-    SUBNORMALS_AS_ZERO;
-    memset(products, 0, sizeof(float) * (size_t)(next_docs * h));
-    int64_t i = 0, k = 0;
-    while (i < n || k < next_n) {
-        const int64_t r = i < n ? rows[i] : INT64_MAX, s = k < next_n ? next_rows[k] : INT64_MAX;
-        if (r <= s) {
-            if (i + AHEAD < n) prefetch_step(w, m, v, rows[i + AHEAD], h);
-            step_row(&job, i++, g);
-        }
-        if (s <= r) {
-            if (k + AHEAD < next_n) prefetch_take(w, m, v, next_rows[k + AHEAD], coef[k + AHEAD], h);
-            const int64_t at = s * h;
-            take_row(w + at, m + at, v + at, h, coef[k], damp[k], next_current + k * h,
-                     next_ptr[k], next_ptr[k + 1], next_doc, next_x, products);
-            k++;
-        }
+                    float *products, int64_t next_docs, int64_t threads) {
+    if (threads > PARTS) threads = PARTS;
+    if (threads < 1) threads = 1;
+    walk_t walks[PARTS];
+    pthread_t ids[PARTS];
+    int started[PARTS] = {0};
+    for (int64_t t = 0; t < threads; t++)
+        walks[t] = (walk_t){
+            .step = {.w = w, .m = m, .v = v, .h = h, .rows = rows, .n = n, .decay1 = decay1,
+                     .decay2 = decay2, .current = current, .ptr = col_ptr, .index = col_doc,
+                     .value = col_x, .grad_out = grad_out, .step_size = step_size,
+                     .bc2_sqrt = bc2_sqrt, .grad1 = grad1, .beta2 = beta2, .grad2 = grad2,
+                     .eps = eps},
+            .next_rows = next_rows, .next_ptr = next_ptr, .next_n = next_n,
+            .next_docs = next_docs, .thread = t, .threads = threads, .coef = coef, .damp = damp,
+            .next_x = next_x, .next_doc = next_doc, .next_current = next_current,
+            .products = products};
+    for (int64_t t = 1; t < threads; t++)
+        started[t] = pthread_create(&ids[t], NULL, walk_part, &walks[t]) == 0;
+    walk_part(&walks[0]);
+    for (int64_t t = 1; t < threads; t++) {
+        if (started[t])
+            pthread_join(ids[t], NULL);
+        else
+            walk_part(&walks[t]);  /* no thread to be had: do its part here */
     }
-    RESTORE_SUBNORMALS;
+    const int64_t size = next_docs * h;
+    for (int64_t p = 1; p < PARTS; p++)
+        for (int64_t q = 0; q < size; q++) products[q] += products[p * size + q];
 }
 
 /* Rows [lo, hi) of out = a CSR matrix (docs x words) @ weight (words x h): an evaluation. */
