@@ -84,6 +84,28 @@ def test_native_row_adam_equals_dense_adam_when_rows_skip_steps(walk):
         native.step_rows(torch.zeros(3, hidden))
 
 
+def test_native_row_adam_gives_the_same_table_whatever_the_number_of_threads(features):
+    """The same seed gives the same network on a laptop and on a many-core server: the walk's
+    threads split the rows, never a sum."""
+    X = features.X_train
+    rng = np.random.default_rng(0)
+    batches = [rng.permutation(X.shape[0])[:150] for _ in range(12)] + [None, None]
+    start = torch.randn(X.shape[1], 16, generator=torch.Generator().manual_seed(0)) * 0.01
+    tables = []
+    for threads in (1, 2, 3):
+        generator = torch.Generator().manual_seed(1)
+        table = start.clone()
+        native = NativeRowAdam(table, kernels.load(), X, lr=0.01, threads=threads)
+        products = native.take_rows(batches[0], batches[1])
+        for number in range(12):
+            grad_out = torch.randn(products.shape, generator=generator) + products
+            products = native.step_rows(grad_out, *batches[number + 1 : number + 3])
+        native.flush()
+        tables.append(table)
+    assert (tables[0] != start).float().mean() > 0.1  # trained
+    assert torch.equal(tables[0], tables[1]) and torch.equal(tables[0], tables[2])
+
+
 @pytest.mark.parametrize("native", [True, False], ids=["C kernels", "PyTorch ops"])
 def test_fast_training_tracks_exact_dense_adam_on_real_posts(corpus, features, native):
     """Same start, same batches: the fast path stays with torch.optim.Adam on dense gradients.

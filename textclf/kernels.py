@@ -33,9 +33,9 @@ _D = ctypes.c_double
 SIGNATURES = {
     "gather_batch": ([_P, _P, _P, _P, _I, _I, _P, _P, _P, _P, _P, _P], _I),
     "row_factors": ([_P, _I, _P, _I, _I, _P, _I, _P, _P, _P, _D, _D, _D, _P, _P, _P, _P], None),
-    "take_rows": ([_P, _P, _P, _I, _P, _I, _P, _P, _P, _P, _P, _P, _P, _I], None),
-    "step_rows": ([_P, _P, _P, _I, _P, _P, _P, _P, _P, _I, _P, _P, _P, _I] + [_F] * 6, None),
-    "step_take_rows": (
+    "gather_start": ([_P, _P, _P, _P, _I, _I, _P, _P, _P, _P, _P, _P], _P),
+    "gather_finish": ([_P], _I),
+    "walk_rows": (
         [_P, _P, _P, _I, _P, _P, _P, _P, _P, _I, _P, _P, _P] + [_F] * 6
         + [_P, _I, _P, _P, _P, _P, _P, _P, _P, _I, _I],
         None,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
@@ -222,18 +221,21 @@ class NativeRowAdam(RowAdam):
     about what copying it does). The batch is gathered from the training matrix there too, by
     word (CSC), so that the first layer's output and each word's gradient are summed while its
     row is at hand. Per batch: take_rows(docs) gives x @ rows, the first layer's output with
-    its words' rows brought up to date; step_rows() takes that output's gradient, (batch, H).
-    flush() as RowAdam's.
+    its words' rows brought up to date; step_rows() takes that output's gradient, (batch, H),
+    and may take the next batch in the same walk over the table. flush() as RowAdam's.
+
+    threads: for the walk and the flush (None: every core); the results do not depend on it.
     """
 
     def __init__(self, param, kernels, matrix: sp.csr_matrix, lr: float, betas=(0.9, 0.999),
-                 eps: float = 1e-8):  # fmt: skip
+                 eps: float = 1e-8, threads: int | None = None):  # fmt: skip
         super().__init__(param, lr, betas, eps, dense_rows=0)
         if not (param.is_contiguous() and param.dtype == torch.float32):
             raise ValueError("NativeRowAdam needs a contiguous float32 table")
         if matrix.shape[1] != param.shape[0]:
             raise ValueError("the matrix needs a column per row of the table")
         self.kernels = kernels
+        self.threads = threads or available_cores()
         self.matrix = csr_parts(matrix)
         self.lengths = np.diff(self.matrix[0])
         words = param.shape[0]
@@ -242,8 +244,8 @@ class NativeRowAdam(RowAdam):
         self.listed = np.empty(words, dtype=np.int64)
         self.last_steps = self.last.numpy()  # the same memory as self.last
         self.beta_powers = (np.ones(0), np.ones(0))
-        self._pending = None  # (docs, future of their gather), asked for by take_rows
-        self._executor: ThreadPoolExecutor | None = None
+        self._taken = None  # the batch the next step is for
+        self._pending = None  # (docs, their CSC, the gather's join) of a batch gathered ahead
 
     def _power_tables(self) -> tuple[np.ndarray, np.ndarray]:
         """beta1^k and beta2^k for k = 0 .. at least t + 1."""
@@ -252,47 +254,13 @@ class NativeRowAdam(RowAdam):
             self.beta_powers = (self.beta1**exponents, self.beta2**exponents)
         return self.beta_powers
 
-    def _gather(self, docs: np.ndarray) -> tuple:
-        """The batch by word: its distinct rows (sorted) and its CSC (col_ptr, col_doc, col_x)."""
-        a = _address
-        nnz = int(self.lengths[docs].sum())
-        col_ptr = np.empty(nnz + 1, dtype=np.int64)
-        col_doc, col_x = np.empty(nnz, dtype=np.int32), np.empty(nnz, dtype=np.float32)
-        source_indptr, source_indices, source_data = self.matrix
-        n = self.kernels.gather_batch(
-            a(source_indptr), a(source_indices), a(source_data), a(docs), docs.size,
-            self.marks.size, a(self.marks), a(self.slot), a(self.listed),
-            a(col_ptr), a(col_doc), a(col_x),
-        )  # fmt: skip
-        return self.listed[:n].copy(), (col_ptr, col_doc, col_x)
-
-    def _checked(self, docs: np.ndarray) -> np.ndarray:
-        docs = np.ascontiguousarray(docs, dtype=np.int64)
-        if docs.size and not 0 <= docs.min() <= docs.max() < self.lengths.size:
-            raise IndexError("a doc outside the training matrix")  # C would read past it
-        return docs
-
     @torch.no_grad()
     def take_rows(self, docs: np.ndarray, next_docs: np.ndarray | None = None) -> torch.Tensor:
         """x @ rows for the training matrix's rows `docs`, (docs, H): the first layer's output,
         from the rows of the words they hold, brought up to the current step.
 
-        next_docs: the batch to be asked for next, gathered meanwhile on another core (the
-        gather reads only the training matrix, so it runs while this batch is stepped)."""
-        docs, rows, batch = self._gathered(docs)
-        coef, damp, decay1, decay2 = self._row_factors(rows, stamp=self.t + 1)
-        p, m, v = self.param, self.m, self.v
-        current = torch.empty(rows.size, p.shape[1])
-        products = torch.empty(docs.size, p.shape[1])
-        a = _address
-        col_ptr, col_doc, col_x = batch
-        self.kernels.take_rows(
-            a(p), a(m), a(v), p.shape[1], a(rows), rows.size, a(coef), a(damp), a(current),
-            a(col_ptr), a(col_doc), a(col_x), a(products), docs.size,
-        )  # fmt: skip
-        self._taken = (batch, docs.size, rows, current, decay1, decay2)
-        self._gather_ahead(next_docs)
-        return products
+        next_docs: the batch to be asked for next, gathered meanwhile on another core."""
+        return self._walk(None, self._checked(docs), next_docs)
 
     @torch.no_grad()
     def step_rows(
@@ -301,68 +269,92 @@ class NativeRowAdam(RowAdam):
         next_docs: np.ndarray | None = None,
         after_next: np.ndarray | None = None,
     ) -> torch.Tensor | None:
-        """One Adam step for the rows of the last take_rows(), given d(loss)/d(its output).
+        """One Adam step for the rows of the last take, given d(loss)/d(its output).
 
-        With next_docs: also take_rows(next_docs, after_next), in the same walk over the
-        table (a row both batches read is fetched once), returning its products."""
-        (col_ptr, col_doc, col_x), count, rows, current, decay1, decay2 = self._taken
-        self._taken = None
-        p, m, v = self.param, self.m, self.v
+        With next_docs: also take_rows(next_docs, after_next) in the same walk over the table
+        (a row both batches read is fetched once), returning its products."""
+        if self._taken is None:
+            raise ValueError("step_rows() needs a batch taken first")
         grad_out = grad_out.contiguous()
-        if grad_out.shape != (count, p.shape[1]) or grad_out.dtype != p.dtype:
+        if (
+            grad_out.shape != (self._taken[1], self.param.shape[1])
+            or grad_out.dtype != torch.float32
+        ):
             raise ValueError("grad_out must be take_rows()'s output's gradient")  # C reads it
-        step = self.t + 1
-        a = _address
-        adam = (
-            self.lr / (1 - self.beta1**step), math.sqrt(1 - self.beta2**step),
-            1 - self.beta1, self.beta2, 1 - self.beta2, self.eps,
-        )  # fmt: skip
-        this_step = (
-            a(p), a(m), a(v), p.shape[1], a(col_ptr), a(col_doc), a(col_x), a(grad_out),
-            a(rows), rows.size, a(decay1), a(decay2), a(current),
-        )  # fmt: skip
-        if next_docs is None:
-            self.kernels.step_rows(*this_step, 1, *adam)
-            self.t = step  # row_factors has set the rows' last step
-            return None
-        docs, next_rows, batch = self._gathered(next_docs)
-        self.t = step  # the next batch's rows are brought up to after this step
-        coef, damp, next_decay1, next_decay2 = self._row_factors(next_rows, stamp=step + 1)
-        next_current = torch.empty(next_rows.size, p.shape[1])
-        products = torch.empty(self.kernels.walk_parts(), docs.size, p.shape[1])
-        next_ptr, next_doc, next_x = batch
-        self.kernels.step_take_rows(
-            *this_step, *adam, a(next_rows), next_rows.size, a(coef), a(damp),
-            a(next_current), a(next_ptr), a(next_doc), a(next_x), a(products), docs.size,
-            _threads(),
-        )  # fmt: skip
-        self._taken = (batch, docs.size, next_rows, next_current, next_decay1, next_decay2)
-        self._gather_ahead(after_next)  # on the other core while the small layers run
-        return products[0]
+        docs = None if next_docs is None else self._checked(next_docs)
+        return self._walk(grad_out, docs, after_next)
 
-    def _gather_ahead(self, docs: np.ndarray | None) -> None:
+    def _walk(self, grad_out, docs, after) -> torch.Tensor | None:
+        """The C walk: a step for the taken batch given grad_out (None: no step), and a take of
+        docs (None: none); then after's gather started. Returns the take's products. (The C code
+        gets addresses: every array they point into must have a name here until it returns.)"""
+        a = _address
+        p, m, v = self.param, self.m, self.v
+        h = p.shape[1]
+        if grad_out is None:
+            step, adam, this = self.t, (0.0,) * 6, (0, 0, 0, 0, 0, 0, 0, 0, 0)
+        else:
+            (col_ptr, col_doc, col_x), _, rows, current, decay1, decay2 = self._taken
+            step = self.t + 1
+            adam = (
+                self.lr / (1 - self.beta1**step), math.sqrt(1 - self.beta2**step),
+                1 - self.beta1, self.beta2, 1 - self.beta2, self.eps,
+            )  # fmt: skip
+            this = (a(col_ptr), a(col_doc), a(col_x), a(grad_out), a(rows), rows.size,
+                    a(decay1), a(decay2), a(current))  # fmt: skip
+        self._taken = None
+        self.t = step  # the next batch's rows are brought up to after this step
+        products = None
+        following = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         if docs is not None:
-            docs = self._checked(docs)
-            self._pending = (docs, self._gatherer().submit(self._gather, docs))
+            next_rows, batch = self._gathered(docs)
+            coef, damp, next_decay1, next_decay2 = self._row_factors(next_rows, stamp=step + 1)
+            next_current = torch.empty(next_rows.size, h)
+            products = torch.empty(self.kernels.walk_parts(), docs.size, h)
+            following = (a(next_rows), next_rows.size, a(coef), a(damp), a(next_current),
+                         *(a(part) for part in batch), a(products), docs.size)  # fmt: skip
+            self._taken = (batch, docs.size, next_rows, next_current, next_decay1, next_decay2)
+        self.kernels.walk_rows(a(p), a(m), a(v), h, *this, *adam, *following, self.threads)
+        if after is not None:  # on another core while the small layers run
+            self._pending = self._gather_start(self._checked(after))
+        return None if products is None else products[0]
+
+    def _checked(self, docs: np.ndarray) -> np.ndarray:
+        docs = np.ascontiguousarray(docs, dtype=np.int64)
+        if docs.size and not 0 <= docs.min() <= docs.max() < self.lengths.size:
+            raise IndexError("a doc outside the training matrix")  # C would read past it
+        return docs
+
+    def _gather_start(self, docs: np.ndarray) -> tuple:
+        """docs' gather started on a thread of its own: (docs, CSC arrays, join), the join a
+        finalizer so that the thread is joined before its arrays can go, whatever happens."""
+        a = _address
+        nnz = int(self.lengths[docs].sum())
+        batch = (
+            np.empty(nnz + 1, dtype=np.int64),
+            np.empty(nnz, dtype=np.int32),
+            np.empty(nnz, dtype=np.float32),
+        )
+        indptr, indices, data = self.matrix
+        handle = self.kernels.gather_start(
+            a(indptr), a(indices), a(data), a(docs), docs.size, self.marks.size, a(self.marks),
+            a(self.slot), a(self.listed), *(a(part) for part in batch),
+        )  # fmt: skip
+        if handle is None:
+            raise MemoryError("no memory to gather a batch")
+        arrays = (docs, batch, self.marks, self.slot, self.listed, self.matrix)
+        return docs, batch, weakref.finalize(self, _join_gather, self.kernels, handle, arrays)
 
     def _gathered(self, docs: np.ndarray) -> tuple:
-        """docs checked, and their batch's rows and CSC (gathered ahead if they were asked for)."""
-        docs = self._checked(docs)
+        """The batch's distinct rows (sorted) and its CSC (col_ptr, col_doc, col_x): gathered
+        ahead if these docs were asked for, else now."""
         pending, self._pending = self._pending, None
-        if pending is not None and np.array_equal(pending[0], docs):
-            rows, batch = pending[1].result()
-        else:
-            if pending is not None:
-                pending[1].result()  # the gather shares marks and slots with this one
-            rows, batch = self._gather(docs)
-        return docs, rows, batch
-
-    def _gatherer(self) -> ThreadPoolExecutor:
-        """One thread of this optimiser's own for gathers ahead (ctypes releases the GIL)."""
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="textclf-gather")
-            weakref.finalize(self, self._executor.shutdown, wait=False)
-        return self._executor
+        if pending is not None:
+            n = pending[2]()  # joined: the next gather shares the marks and slots
+            if np.array_equal(pending[0], docs):
+                return self.listed[:n].copy(), pending[1]
+        docs, batch, join = self._gather_start(docs)
+        return self.listed[: join()].copy(), batch
 
     def _row_factors(self, rows: np.ndarray, stamp: int) -> tuple[np.ndarray, ...]:
         """Per row, float32 for the kernels: coef and damp to move it by the steps it skipped
@@ -387,13 +379,17 @@ class NativeRowAdam(RowAdam):
             stop = min(start + block, p.shape[0])
             factors = self._row_factors(np.arange(start, stop), stamp=self.t)
             self.kernels.catch_up(
-                a(p), a(m), a(v), p.shape[1], start, stop, *(a(f) for f in factors), _threads()
+                a(p), a(m), a(v), p.shape[1], start, stop, *(a(f) for f in factors), self.threads
             )
 
 
+def _join_gather(kernels, handle: int, arrays: tuple) -> int:
+    """The gather's thread joined, its rows counted; `arrays` (what it writes) kept till then."""
+    return kernels.gather_finish(handle)
+
+
 def _threads() -> int:
-    """Threads for a large kernel call (a flush, an evaluation): every core. A batch's kernels
-    run on one: measured faster, as starting a thread costs more than it saves at that size."""
+    """Threads for an evaluation: every core."""
     return available_cores()
 
 

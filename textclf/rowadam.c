@@ -5,6 +5,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__SSE__)
@@ -120,7 +121,52 @@ int64_t gather_batch(const int64_t *indptr, const int32_t *indices, const float 
     return n;
 }
 
-/* The listed rows' factors for take_rows and step_rows (stamp t + 1) or catch_up (stamp t),
+/* gather_batch on a thread of its own, started here and joined by gather_finish (which gives
+ * its result): a batch is gathered while the one before trains. The caller keeps every array
+ * alive until then. Without a thread to be had, gathers here and now. */
+typedef struct {
+    const int64_t *indptr, *docs;
+    const int32_t *indices;
+    const float *data;
+    int64_t count, words, n;
+    uint8_t *marks;
+    int32_t *slot, *col_doc;
+    int64_t *rows, *col_ptr;
+    float *col_x;
+    pthread_t id;
+    int started;
+} gather_t;
+
+static void *run_gather(void *arg) {
+    gather_t *g = arg;
+    g->n = gather_batch(g->indptr, g->indices, g->data, g->docs, g->count, g->words, g->marks,
+                        g->slot, g->rows, g->col_ptr, g->col_doc, g->col_x);
+    return NULL;
+}
+
+void *gather_start(const int64_t *indptr, const int32_t *indices, const float *data,
+                   const int64_t *docs, int64_t count, int64_t words, uint8_t *marks,
+                   int32_t *slot, int64_t *rows, int64_t *col_ptr, int32_t *col_doc,
+                   float *col_x) {
+    gather_t *g = malloc(sizeof(gather_t));
+    if (g == NULL) return NULL;
+    *g = (gather_t){.indptr = indptr, .docs = docs, .indices = indices, .data = data,
+                    .count = count, .words = words, .marks = marks, .slot = slot,
+                    .col_doc = col_doc, .rows = rows, .col_ptr = col_ptr, .col_x = col_x};
+    g->started = pthread_create(&g->id, NULL, run_gather, g) == 0;
+    if (!g->started) run_gather(g);
+    return g;
+}
+
+int64_t gather_finish(void *handle) {
+    gather_t *g = handle;
+    if (g->started) pthread_join(g->id, NULL);
+    const int64_t n = g->n;
+    free(g);
+    return n;
+}
+
+/* The listed rows' factors for walk_rows (stamp t + 1) or catch_up (stamp t),
  * from the step each was last brought up to (last[], then set to stamp): with s = the steps it skipped, coef = lr * their
  * closed-form sum (window[s] for s <= horizon, else settled[last]), damp = eps / scale, and
  * the moments' decay beta1^s, beta2^s (from the power tables, which reach t + 1). */
@@ -186,22 +232,6 @@ static inline void prefetch_step(float *w, const float *m, const float *v, int64
         __builtin_prefetch(w + row * h + j, 1, LOCALITY);
 }
 
-/* For each listed row, take_row: the batch's x @ rows into products (docs x h, zeroed here). */
-void take_rows(const float *restrict w, const float *restrict m, const float *restrict v,
-               int64_t h, const int64_t *rows, int64_t n, const float *coef, const float *damp,
-               float *restrict current, const int64_t *col_ptr, const int32_t *col_doc,
-               const float *col_x, float *restrict products, int64_t docs) {
-    SUBNORMALS_AS_ZERO;
-    memset(products, 0, sizeof(float) * (size_t)(docs * h));
-    for (int64_t i = 0; i < n; i++) {
-        if (i + AHEAD < n) prefetch_take(w, m, v, rows[i + AHEAD], coef[i + AHEAD], h);
-        const int64_t r = rows[i] * h;
-        take_row(w + r, m + r, v + r, h, coef[i], damp[i], current + i * h, col_ptr[i],
-                 col_ptr[i + 1], col_doc, col_x, products);
-    }
-    RESTORE_SUBNORMALS;
-}
-
 /* The i-th row of a step: its gradient, x^T grad_out, summed over its docs (in batch order)
  * from grad_out (docs x h, small enough to stay in cache), then its Adam step, the moments
  * first decayed over the steps it skipped, the weights from current; written to the table. */
@@ -226,36 +256,14 @@ static inline void step_row(const job_t *restrict j, int64_t i, float *restrict 
     }
 }
 
-/* Rows [lo, hi) of the batch, step_row each. */
-static void step_part(const void *args, int64_t lo, int64_t hi) {
-    const job_t *j = args;
-    float g[j->h];
-    SUBNORMALS_AS_ZERO;
-    for (int64_t i = lo; i < hi; i++) {
-        if (i + AHEAD < hi) prefetch_step(j->w, j->m, j->v, j->rows[i + AHEAD], j->h);
-        step_row(j, i, g);
-    }
-    RESTORE_SUBNORMALS;
-}
-
-void step_rows(float *w, float *m, float *v, int64_t h, const int64_t *col_ptr,
-               const int32_t *col_doc, const float *col_x, const float *grad_out,
-               const int64_t *rows, int64_t n, const float *decay1, const float *decay2,
-               float *current, int64_t threads, float step_size, float bc2_sqrt, float grad1,
-               float beta2, float grad2, float eps) {
-    job_t job = {.w = w, .m = m, .v = v, .h = h, .rows = rows, .decay1 = decay1,
-                 .decay2 = decay2, .current = current, .ptr = col_ptr, .index = col_doc,
-                 .value = col_x, .grad_out = grad_out,
-                 .step_size = step_size, .bc2_sqrt = bc2_sqrt, .grad1 = grad1, .beta2 = beta2,
-                 .grad2 = grad2, .eps = eps};
-    parallel(threads, n, 512, step_part, &job);
-}
-
-/* step_rows for one batch and take_rows for the next in one walk over both batches' rows in
- * memory order: a row the two share is stepped and then taken while it is in cache (then it
- * skipped no step: a copy), instead of being fetched again; on the newsgroups consecutive
- * batches share about 45% of their rows. The next batch's factors must count this step as done
- * (rows it shares with this one: coef 0).
+/* One Adam step for a batch's rows (n of them; 0: none) and the next batch's take (next_n
+ * rows; 0: none), in one walk over both batches' rows in memory order. A step: each row's
+ * gradient from the batch's output gradient, its moments decayed over the steps it skipped,
+ * its Adam step from current (the row as taken). A take: each row brought up to date into
+ * next_current, and the next batch's x @ rows summed into products. A row the two batches
+ * share is stepped and then taken while in cache (it then skipped no step: a copy) instead of
+ * being fetched again; consecutive batches of the newsgroups share about 45% of their rows. The
+ * next batch's factors must count this step as done (rows it shares with this one: coef 0).
  *
  * The walk waits on memory more than it computes, so `threads` threads share it. The rows fall
  * into PARTS parts by alternate blocks of 16 rows (each part holds frequent and rare words alike;
@@ -284,7 +292,7 @@ static void *walk_part(void *arg) {
     float *w = job->w, *m = job->m, *v = job->v;
     float g[h];
     SUBNORMALS_AS_ZERO;
-    for (int64_t p = thread; p < PARTS; p += threads)
+    for (int64_t p = thread; p < PARTS && size; p += threads)
         memset(wk->products + p * size, 0, sizeof(float) * (size_t)size);
     int64_t i = 0, k = 0;
     while (i < n || k < next_n) {
@@ -317,16 +325,16 @@ static void *walk_part(void *arg) {
     return NULL;
 }
 
-int64_t walk_parts(void) { return PARTS; }  /* the slices step_take_rows' products need */
+int64_t walk_parts(void) { return PARTS; }  /* the slices walk_rows' products need */
 
-void step_take_rows(float *w, float *m, float *v, int64_t h, const int64_t *col_ptr,
-                    const int32_t *col_doc, const float *col_x, const float *grad_out,
-                    const int64_t *rows, int64_t n, const float *decay1, const float *decay2,
-                    float *current, float step_size, float bc2_sqrt, float grad1, float beta2,
-                    float grad2, float eps, const int64_t *next_rows, int64_t next_n,
-                    const float *coef, const float *damp, float *next_current,
-                    const int64_t *next_ptr, const int32_t *next_doc, const float *next_x,
-                    float *products, int64_t next_docs, int64_t threads) {
+void walk_rows(float *w, float *m, float *v, int64_t h, const int64_t *col_ptr,
+               const int32_t *col_doc, const float *col_x, const float *grad_out,
+               const int64_t *rows, int64_t n, const float *decay1, const float *decay2,
+               float *current, float step_size, float bc2_sqrt, float grad1, float beta2,
+               float grad2, float eps, const int64_t *next_rows, int64_t next_n,
+               const float *coef, const float *damp, float *next_current,
+               const int64_t *next_ptr, const int32_t *next_doc, const float *next_x,
+               float *products, int64_t next_docs, int64_t threads) {
     if (threads > PARTS) threads = PARTS;
     if (threads < 1) threads = 1;
     walk_t walks[PARTS];
