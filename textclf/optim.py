@@ -388,11 +388,6 @@ def _join_gather(kernels, handle: int, arrays: tuple) -> int:
     return kernels.gather_finish(handle)
 
 
-def _threads() -> int:
-    """Threads for an evaluation: every core."""
-    return available_cores()
-
-
 def _address(array) -> int:
     return array.data_ptr() if isinstance(array, torch.Tensor) else array.ctypes.data
 
@@ -407,14 +402,22 @@ def csr_parts(X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 @torch.no_grad()
-def sparse_products(kernels, X: sp.csr_matrix, weight: torch.Tensor) -> torch.Tensor:
-    """X @ weight, every core computing a share of X's rows (an evaluation's worth of them)."""
-    indptr, indices, data = csr_parts(X)
+def sparse_products(
+    kernels,
+    X: sp.csr_matrix | tuple,
+    weight: torch.Tensor,
+    rows: range | None = None,
+    threads: int | None = None,
+) -> torch.Tensor:
+    """X[rows] @ weight (rows: a step-1 range, None: all), `threads` threads (None: every core)
+    computing a share of them each. X may be given as its csr_parts, made once for many calls."""
+    indptr, indices, data = X if isinstance(X, tuple) else csr_parts(X)
+    rows = range(indptr.size - 1) if rows is None else rows
     weight = weight.contiguous()
-    out = torch.empty(indptr.size - 1, weight.shape[1])
+    out = torch.empty(len(rows), weight.shape[1])
     a = _address
     kernels.sparse_products(
-        a(indptr), a(indices), a(data), indptr.size - 1, a(weight), weight.shape[1], a(out),
-        _threads(),
+        a(indptr) + rows.start * indptr.itemsize, a(indices), a(data), len(rows), a(weight),
+        weight.shape[1], a(out), threads or available_cores(),
     )  # fmt: skip
     return out
