@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,51 +67,26 @@ def renumber_words(X: sp.csr_matrix, dense_rows: int = 0) -> tuple[np.ndarray, s
 
 @torch.no_grad()
 def predict_logits(model: MLP, X: sp.csr_matrix, chunk: int = 4096) -> torch.Tensor:
-    """Logits for every row, evaluated in chunks to bound memory; (rows, classes). With the C
-    kernels, a large X is split into chunks evaluated whole (products and small layers) on
-    every core at once: torch's own threads would spin-wait into the training that follows."""
+    """Logits for every row, evaluated in chunks to bound memory; (rows, classes)."""
     was_training = model.training
     model.eval()
     kernels = load_kernels()
     rows = X.shape[0]
-    if kernels is not None:  # the C kernel reads the word table's rows in place, prefetching
-        set_torch_threads(kernels)  # one each: the chunks are the parallelism
+    if kernels is not None:  # the C kernel reads the word table's rows in place, on every core
         weight = model.first.weight.detach()
-        cores = available_cores()
-        pieces = cores * math.ceil(rows / (cores * chunk)) if rows >= PARALLEL_ROWS else 1
-        size = max(1, math.ceil(rows / max(pieces, 1)))
-
-        parts = csr_parts(X)
-
-        def logits(start: int) -> torch.Tensor:
-            with torch.no_grad():  # a thread of its own: no_grad holds per thread
-                chunk_rows = range(start, min(start + size, rows))
-                products = sparse_products(kernels, parts, weight, chunk_rows, threads=1)
-                return model.logits_from_products(products)
-
-        starts = range(0, rows, size)
-        if len(starts) > 1:
-            outputs = list(_evaluators().map(logits, starts))
-        else:
-            outputs = [logits(start) for start in starts]
+        parts = csr_parts(X)  # once; each chunk is a range of its rows
+        outputs = [
+            model.logits_from_products(
+                sparse_products(kernels, parts, weight, range(i, min(i + chunk, rows)))
+            )
+            for i in range(0, rows, chunk)
+        ]
     else:
         outputs = [model(to_csr_tensor(X[i : i + chunk])) for i in range(0, rows, chunk)]
     model.train(was_training)
     if not outputs:
         return torch.empty(0, model.head.out_features)
     return torch.cat(outputs)
-
-
-PARALLEL_ROWS = 512  # fewer rows (a post, an explanation's variants) are evaluated in place
-_EVALUATORS: list[ThreadPoolExecutor] = []
-
-
-def _evaluators() -> ThreadPoolExecutor:
-    """A thread per core for evaluations, shared by every session of the process."""
-    with _GLOBAL_RNG:
-        if not _EVALUATORS:
-            _EVALUATORS.append(ThreadPoolExecutor(available_cores(), "textclf-evaluate"))
-        return _EVALUATORS[0]
 
 
 def accuracy(model: MLP, X: sp.csr_matrix, y: np.ndarray) -> float:
