@@ -239,10 +239,15 @@ class NativeRowAdam(RowAdam):
         self.matrix = csr_parts(matrix)
         self.lengths = np.diff(self.matrix[0])
         words = param.shape[0]
-        self.marks = np.zeros(words, dtype=np.uint8)
-        self.slot = np.empty(words, dtype=np.int32)
-        self.listed = np.empty(words, dtype=np.int64)
-        self.last_steps = self.last.numpy()  # the same memory as self.last
+        self.marks = torch.zeros(words, dtype=torch.uint8)
+        self.slot = torch.empty(words, dtype=torch.int32)
+        self.listed = torch.empty(words, dtype=torch.int64)
+        # addresses for the C calls, found once (a numpy array's takes a microsecond to find)
+        a = _address
+        self._table_at = (a(param), a(self.m), a(self.v))
+        self._gather_at = (*(a(part) for part in self.matrix), words, a(self.marks),
+                           a(self.slot), a(self.listed))  # fmt: skip
+        self._last_at = a(self.last)
         self.beta_powers = (np.ones(0), np.ones(0))
         self._taken = None  # the batch the next step is for
         self._pending = None  # (docs, their CSC, the gather's join) of a batch gathered ahead
@@ -289,8 +294,7 @@ class NativeRowAdam(RowAdam):
         docs (None: none); then after's gather started. Returns the take's products. (The C code
         gets addresses: every array they point into must have a name here until it returns.)"""
         a = _address
-        p, m, v = self.param, self.m, self.v
-        h = p.shape[1]
+        h = self.param.shape[1]
         if grad_out is None:
             step, adam, this = self.t, (0.0,) * 6, (0, 0, 0, 0, 0, 0, 0, 0, 0)
         else:
@@ -300,7 +304,7 @@ class NativeRowAdam(RowAdam):
                 self.lr / (1 - self.beta1**step), math.sqrt(1 - self.beta2**step),
                 1 - self.beta1, self.beta2, 1 - self.beta2, self.eps,
             )  # fmt: skip
-            this = (a(col_ptr), a(col_doc), a(col_x), a(grad_out), a(rows), rows.size,
+            this = (a(col_ptr), a(col_doc), a(col_x), a(grad_out), a(rows), rows.numel(),
                     a(decay1), a(decay2), a(current))  # fmt: skip
         self._taken = None
         self.t = step  # the next batch's rows are brought up to after this step
@@ -309,12 +313,12 @@ class NativeRowAdam(RowAdam):
         if docs is not None:
             next_rows, batch = self._gathered(docs)
             coef, damp, next_decay1, next_decay2 = self._row_factors(next_rows, stamp=step + 1)
-            next_current = torch.empty(next_rows.size, h)
+            next_current = torch.empty(next_rows.numel(), h)
             products = torch.empty(self.kernels.walk_parts(), docs.size, h)
-            following = (a(next_rows), next_rows.size, a(coef), a(damp), a(next_current),
+            following = (a(next_rows), next_rows.numel(), a(coef), a(damp), a(next_current),
                          *(a(part) for part in batch), a(products), docs.size)  # fmt: skip
             self._taken = (batch, docs.size, next_rows, next_current, next_decay1, next_decay2)
-        self.kernels.walk_rows(a(p), a(m), a(v), h, *this, *adam, *following, self.threads)
+        self.kernels.walk_rows(*self._table_at, h, *this, *adam, *following, self.threads)
         if after is not None:  # on another core while the small layers run
             self._pending = self._gather_start(self._checked(after))
         return None if products is None else products[0]
@@ -331,14 +335,14 @@ class NativeRowAdam(RowAdam):
         a = _address
         nnz = int(self.lengths[docs].sum())
         batch = (
-            np.empty(nnz + 1, dtype=np.int64),
-            np.empty(nnz, dtype=np.int32),
-            np.empty(nnz, dtype=np.float32),
+            torch.empty(nnz + 1, dtype=torch.int64),
+            torch.empty(nnz, dtype=torch.int32),
+            torch.empty(nnz, dtype=torch.float32),
         )
-        indptr, indices, data = self.matrix
+        indptr_at, indices_at, data_at, words, *scratch_at = self._gather_at
         handle = self.kernels.gather_start(
-            a(indptr), a(indices), a(data), a(docs), docs.size, self.marks.size, a(self.marks),
-            a(self.slot), a(self.listed), *(a(part) for part in batch),
+            indptr_at, indices_at, data_at, a(docs), docs.size, words, *scratch_at,
+            *(a(part) for part in batch),
         )  # fmt: skip
         if handle is None:
             raise MemoryError("no memory to gather a batch")
@@ -352,23 +356,25 @@ class NativeRowAdam(RowAdam):
         if pending is not None:
             n = pending[2]()  # joined: the next gather shares the marks and slots
             if np.array_equal(pending[0], docs):
-                return self.listed[:n].copy(), pending[1]
+                return self.listed[:n].clone(), pending[1]
         docs, batch, join = self._gather_start(docs)
-        return self.listed[: join()].copy(), batch
+        return self.listed[: join()].clone(), batch
 
-    def _row_factors(self, rows: np.ndarray, stamp: int) -> tuple[np.ndarray, ...]:
+    def _row_factors(self, rows: torch.Tensor, stamp: int) -> tuple[torch.Tensor, ...]:
         """Per row, float32 for the kernels: coef and damp to move it by the steps it skipped
         (see RowAdam), and its moments' decay over them; its last step becomes `stamp`."""
         a = _address
         self._advance(self.t)
         beta1_powers, beta2_powers = self._power_tables()
-        factors = tuple(np.empty(rows.size, dtype=np.float32) for _ in range(4))
+        n = rows.numel()
+        factors = torch.empty(4, n)
+        at = factors.data_ptr()
         self.kernels.row_factors(
-            a(rows), rows.size, a(self.last_steps), self.t, stamp, a(self.window), self.horizon,
+            a(rows), n, self._last_at, self.t, stamp, a(self.window), self.horizon,
             a(self.settled), a(beta1_powers), a(beta2_powers), self.lr, self.eps, self.beta2,
-            *(a(f) for f in factors),
+            at, at + 4 * n, at + 8 * n, at + 12 * n,
         )  # fmt: skip
-        return factors
+        return tuple(factors)
 
     @torch.no_grad()
     def flush(self, block: int = 65536) -> None:
@@ -377,7 +383,7 @@ class NativeRowAdam(RowAdam):
         a = _address
         for start in range(0, p.shape[0], block):
             stop = min(start + block, p.shape[0])
-            factors = self._row_factors(np.arange(start, stop), stamp=self.t)
+            factors = self._row_factors(torch.arange(start, stop), stamp=self.t)
             self.kernels.catch_up(
                 a(p), a(m), a(v), p.shape[1], start, stop, *(a(f) for f in factors), self.threads
             )
