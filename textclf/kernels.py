@@ -36,8 +36,8 @@ SIGNATURES = {
     "gather_start": ([_P, _P, _P, _P, _I, _I, _P, _P, _P, _P, _P, _P], _P),
     "gather_finish": ([_P], _I),
     "walk_rows": (
-        [_P, _P, _P, _I, _P, _P, _P, _P, _P, _I, _P, _P, _P] + [_F] * 6
-        + [_P, _I, _P, _P, _P, _P, _P, _P, _P, _I, _I],
+        [_P, _P, _P, _I, _P, _P, _P, _P, _P, _I, _P, _P] + [_F] * 6
+        + [_P, _I, _P, _P, _P, _P, _P, _P, _I, _I],
         None,
     ),
     "walk_parts": ([], _I),

@@ -296,28 +296,27 @@ class NativeRowAdam(RowAdam):
         a = _address
         h = self.param.shape[1]
         if grad_out is None:
-            step, adam, this = self.t, (0.0,) * 6, (0, 0, 0, 0, 0, 0, 0, 0, 0)
+            step, adam, this = self.t, (0.0,) * 6, (0, 0, 0, 0, 0, 0, 0, 0)
         else:
-            (col_ptr, col_doc, col_x), _, rows, current, decay1, decay2 = self._taken
+            (col_ptr, col_doc, col_x), _, rows, decay1, decay2 = self._taken
             step = self.t + 1
             adam = (
                 self.lr / (1 - self.beta1**step), math.sqrt(1 - self.beta2**step),
                 1 - self.beta1, self.beta2, 1 - self.beta2, self.eps,
             )  # fmt: skip
             this = (a(col_ptr), a(col_doc), a(col_x), a(grad_out), a(rows), rows.numel(),
-                    a(decay1), a(decay2), a(current))  # fmt: skip
+                    a(decay1), a(decay2))  # fmt: skip
         self._taken = None
         self.t = step  # the next batch's rows are brought up to after this step
         products = None
-        following = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        following = (0, 0, 0, 0, 0, 0, 0, 0, 0)
         if docs is not None:
             next_rows, batch = self._gathered(docs)
             coef, damp, next_decay1, next_decay2 = self._row_factors(next_rows, stamp=step + 1)
-            next_current = torch.empty(next_rows.numel(), h)
             products = torch.empty(self.kernels.walk_parts(), docs.size, h)
-            following = (a(next_rows), next_rows.numel(), a(coef), a(damp), a(next_current),
+            following = (a(next_rows), next_rows.numel(), a(coef), a(damp),
                          *(a(part) for part in batch), a(products), docs.size)  # fmt: skip
-            self._taken = (batch, docs.size, next_rows, next_current, next_decay1, next_decay2)
+            self._taken = (batch, docs.size, next_rows, next_decay1, next_decay2)
         self.kernels.walk_rows(*self._table_at, h, *this, *adam, *following, self.threads)
         if after is not None:  # on another core while the small layers run
             self._pending = self._gather_start(self._checked(after))

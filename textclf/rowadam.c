@@ -1,7 +1,8 @@
 /* RowAdam's per-step work on the word table (textclf/optim.py, NativeRowAdam): each row a
  * batch reads is read from the table once and written once, where PyTorch's ops take a gather,
- * a dozen elementwise passes and a scatter; the work is split over `threads` threads. Built
- * and loaded by textclf/kernels.py. */
+ * a dozen elementwise passes and a scatter. A step waits on memory more than it computes, so
+ * its walk over the rows is shared by every core, and the next batch is gathered on a thread
+ * of its own meanwhile. Built and loaded by textclf/kernels.py. */
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -193,32 +194,31 @@ typedef struct {
     const int64_t *rows;  /* step: the batch's rows; flush: NULL, rows start + i */
     int64_t n, start;
     const float *coef, *damp, *decay1, *decay2;
-    float *current, *out;
+    float *weight, *out;
     const int64_t *ptr;
     const int32_t *index;
     const float *value, *grad_out;
     float step_size, bc2_sqrt, grad1, beta2, grad2, eps;
 } job_t;
 
-/* Row r brought up to date into out: moved by the zero-gradient Adam steps it skipped, in closed
- * form (w - coef * m / (sqrt(v) + damp), coef = lr * the skipped steps' sum, damp = eps / scale;
- * none skipped: coef = 0, a plain copy); then its part of the first layer's output, x @ out,
- * added to products (its docs' entries col_doc/col_x [lo, hi)). */
-static inline void take_row(const float *restrict wr, const float *restrict mr,
-                            const float *restrict vr, int64_t h, float c, float e,
-                            float *restrict out, int64_t lo, int64_t hi, const int32_t *col_doc,
-                            const float *col_x, float *restrict products) {
-    if (c == 0.0f)
-        memcpy(out, wr, sizeof(float) * (size_t)h);
-    else
-        for (int64_t k = 0; k < h; k++) out[k] = wr[k] - c * mr[k] / (sqrtf(vr[k]) + e);
-    for (int64_t k = lo; k < hi; k++) add_scaled(products + col_doc[k] * h, col_x[k], out, h);
+/* Row r's weights brought up to date in place: moved by the zero-gradient Adam steps it skipped,
+ * in closed form (w - coef * m / (sqrt(v) + damp), coef = lr * the skipped steps' sum, damp =
+ * eps / scale; none skipped: coef = 0, left as they are); its moments are decayed over those
+ * steps when it is stepped. Then its part of the first layer's output, x @ w, added to products
+ * (its docs' entries col_doc/col_x [lo, hi)). */
+static inline void take_row(float *restrict wr, const float *restrict mr,
+                            const float *restrict vr, int64_t h, float c, float e, int64_t lo,
+                            int64_t hi, const int32_t *col_doc, const float *col_x,
+                            float *restrict products) {
+    if (c != 0.0f)
+        for (int64_t k = 0; k < h; k++) wr[k] -= c * mr[k] / (sqrtf(vr[k]) + e);
+    for (int64_t k = lo; k < hi; k++) add_scaled(products + col_doc[k] * h, col_x[k], wr, h);
 }
 
 static inline void prefetch_take(const float *w, const float *m, const float *v, int64_t row,
                                  float coef, int64_t h) {
     prefetch_row(w + row * h, h);
-    if (coef != 0.0f) {  /* a row that skipped no step is copied: w alone is read */
+    if (coef != 0.0f) {  /* a row that skipped no step is read as it is: w alone */
         prefetch_row(m + row * h, h);
         prefetch_row(v + row * h, h);
     }
@@ -233,8 +233,8 @@ static inline void prefetch_step(float *w, const float *m, const float *v, int64
 }
 
 /* The i-th row of a step: its gradient, x^T grad_out, summed over its docs (in batch order)
- * from grad_out (docs x h, small enough to stay in cache), then its Adam step, the moments
- * first decayed over the steps it skipped, the weights from current; written to the table. */
+ * from grad_out (docs x h, small enough to stay in cache), then its Adam step (its weights as
+ * taken, its moments first decayed over the steps it skipped); written to the table. */
 static inline void step_row(const job_t *restrict j, int64_t i, float *restrict g) {
     const int64_t h = j->h;
     memset(g, 0, sizeof(float) * (size_t)h);
@@ -244,7 +244,6 @@ static inline void step_row(const job_t *restrict j, int64_t i, float *restrict 
     const float d1 = j->decay1[i], d2 = j->decay2[i];
     const float step_size = j->step_size, bc2_sqrt = j->bc2_sqrt, grad1 = j->grad1;
     const float beta2 = j->beta2, grad2 = j->grad2, eps = j->eps;
-    const float *restrict cur = j->current + i * h;
     float *restrict wr = j->w + r, *restrict mr = j->m + r, *restrict vr = j->v + r;
     for (int64_t c = 0; c < h; c++) {
         float mc = mr[c] * d1, vc = vr[c] * d2;
@@ -252,17 +251,17 @@ static inline void step_row(const job_t *restrict j, int64_t i, float *restrict 
         vc = vc * beta2 + grad2 * g[c] * g[c];
         mr[c] = mc;
         vr[c] = vc;
-        wr[c] = cur[c] - step_size * mc / (sqrtf(vc) / bc2_sqrt + eps);
+        wr[c] -= step_size * mc / (sqrtf(vc) / bc2_sqrt + eps);
     }
 }
 
 /* One Adam step for a batch's rows (n of them; 0: none) and the next batch's take (next_n
  * rows; 0: none), in one walk over both batches' rows in memory order. A step: each row's
  * gradient from the batch's output gradient, its moments decayed over the steps it skipped,
- * its Adam step from current (the row as taken). A take: each row brought up to date into
- * next_current, and the next batch's x @ rows summed into products. A row the two batches
- * share is stepped and then taken while in cache (it then skipped no step: a copy) instead of
- * being fetched again; consecutive batches of the newsgroups share about 45% of their rows. The
+ * its Adam step from its weights as taken. A take: each row's weights brought up to date in
+ * place, and the next batch's x @ rows summed into products. A row the two batches share is
+ * stepped and then taken while in cache (it then skipped no step) instead of being fetched
+ * again; consecutive batches of the newsgroups share about 45% of their rows. The
  * next batch's factors must count this step as done (rows it shares with this one: coef 0).
  *
  * The walk waits on memory more than it computes, so `threads` threads share it. The rows fall
@@ -277,7 +276,7 @@ typedef struct {
     int64_t next_n, next_docs, thread, threads;
     const float *coef, *damp, *next_x;
     const int32_t *next_doc;
-    float *next_current, *products;
+    float *products;
 } walk_t;
 
 enum { BLOCK_SHIFT = 4, PARTS = 4 };
@@ -314,9 +313,9 @@ static void *walk_part(void *arg) {
                 if (ahead >= 0 && (ahead >> BLOCK_SHIFT) % PARTS % threads == thread)
                     prefetch_take(w, m, v, ahead, coef[k + AHEAD], h);
                 const int64_t at = s * h;
-                take_row(w + at, m + at, v + at, h, coef[k], wk->damp[k],
-                         wk->next_current + k * h, wk->next_ptr[k], wk->next_ptr[k + 1],
-                         wk->next_doc, wk->next_x, wk->products + part * size);
+                take_row(w + at, m + at, v + at, h, coef[k], wk->damp[k], wk->next_ptr[k],
+                         wk->next_ptr[k + 1], wk->next_doc, wk->next_x,
+                         wk->products + part * size);
             }
             k++;
         }
@@ -330,10 +329,9 @@ int64_t walk_parts(void) { return PARTS; }  /* the slices walk_rows' products ne
 void walk_rows(float *w, float *m, float *v, int64_t h, const int64_t *col_ptr,
                const int32_t *col_doc, const float *col_x, const float *grad_out,
                const int64_t *rows, int64_t n, const float *decay1, const float *decay2,
-               float *current, float step_size, float bc2_sqrt, float grad1, float beta2,
-               float grad2, float eps, const int64_t *next_rows, int64_t next_n,
-               const float *coef, const float *damp, float *next_current,
-               const int64_t *next_ptr, const int32_t *next_doc, const float *next_x,
+               float step_size, float bc2_sqrt, float grad1, float beta2, float grad2,
+               float eps, const int64_t *next_rows, int64_t next_n, const float *coef,
+               const float *damp, const int64_t *next_ptr, const int32_t *next_doc, const float *next_x,
                float *products, int64_t next_docs, int64_t threads) {
     if (threads > PARTS) threads = PARTS;
     if (threads < 1) threads = 1;
@@ -343,14 +341,13 @@ void walk_rows(float *w, float *m, float *v, int64_t h, const int64_t *col_ptr,
     for (int64_t t = 0; t < threads; t++)
         walks[t] = (walk_t){
             .step = {.w = w, .m = m, .v = v, .h = h, .rows = rows, .n = n, .decay1 = decay1,
-                     .decay2 = decay2, .current = current, .ptr = col_ptr, .index = col_doc,
+                     .decay2 = decay2, .ptr = col_ptr, .index = col_doc,
                      .value = col_x, .grad_out = grad_out, .step_size = step_size,
                      .bc2_sqrt = bc2_sqrt, .grad1 = grad1, .beta2 = beta2, .grad2 = grad2,
                      .eps = eps},
             .next_rows = next_rows, .next_ptr = next_ptr, .next_n = next_n,
             .next_docs = next_docs, .thread = t, .threads = threads, .coef = coef, .damp = damp,
-            .next_x = next_x, .next_doc = next_doc, .next_current = next_current,
-            .products = products};
+            .next_x = next_x, .next_doc = next_doc, .products = products};
     for (int64_t t = 1; t < threads; t++)
         started[t] = pthread_create(&ids[t], NULL, walk_part, &walks[t]) == 0;
     walk_part(&walks[0]);
@@ -370,7 +367,7 @@ static void products_part(const void *args, int64_t lo, int64_t hi) {
     const job_t *j = args;
     const int64_t h = j->h, *indptr = j->ptr, end = indptr[hi];
     const int32_t *indices = j->index;
-    const float *data = j->value, *restrict weight = j->current;
+    const float *data = j->value, *restrict weight = j->weight;
     float *restrict out = j->out;
     for (int64_t d = lo; d < hi; d++) {
         float *restrict o = out + d * h;
@@ -384,7 +381,7 @@ static void products_part(const void *args, int64_t lo, int64_t hi) {
 
 void sparse_products(const int64_t *indptr, const int32_t *indices, const float *data,
                      int64_t docs, float *weight, int64_t h, float *out, int64_t threads) {
-    job_t job = {.h = h, .ptr = indptr, .index = indices, .value = data, .current = weight,
+    job_t job = {.h = h, .ptr = indptr, .index = indices, .value = data, .weight = weight,
                  .out = out};
     parallel(threads, docs, 32, products_part, &job);
 }

@@ -46,7 +46,8 @@ def set_torch_threads(kernels) -> int:
     whose OpenMP threads spin-wait for each other, so that a busy core (the person's browser
     on the same machine, another session) stalls every op: Train to results in Chromium on
     this 2-core machine took 2.0 s with two threads, 0.9 s with one; training alone, no
-    slower. The kernels' large calls still use every core. Without them: every core
+    slower. The kernels use every core themselves (a step's walk over the table, an
+    evaluation), with threads that do not spin. Without them: every core for torch
     (available_cores(); more threads than cores only contend)."""
     torch.set_num_threads(1 if kernels is not None else available_cores())
     return torch.get_num_threads()
