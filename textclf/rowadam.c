@@ -51,6 +51,23 @@ static void *run_part(void *p) {
     return NULL;
 }
 
+/* run(items + t * size) for t in [0, threads), each on a thread of its own but the first, which
+ * this thread runs; returns when all are done. */
+static void run_on_threads(void *(*run)(void *), void *items, size_t size, int64_t threads) {
+    pthread_t ids[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    char *item = items;
+    for (int64_t t = 1; t < threads; t++)
+        started[t] = pthread_create(&ids[t], NULL, run, item + t * size) == 0;
+    run(item);
+    for (int64_t t = 1; t < threads; t++) {
+        if (started[t])
+            pthread_join(ids[t], NULL);
+        else
+            run(item + t * size);  /* no thread to be had: do its part here */
+    }
+}
+
 /* fn(args, lo, hi) over [0, n) in `threads` equal parts of at least `least`, this thread
  * taking the first (a thread costs some tens of microseconds to start). */
 static void parallel(int64_t threads, int64_t n, int64_t least, range_fn fn, const void *args) {
@@ -61,19 +78,9 @@ static void parallel(int64_t threads, int64_t n, int64_t least, range_fn fn, con
         return;
     }
     part_t parts[MAX_THREADS];
-    pthread_t ids[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
     for (int64_t t = 0; t < threads; t++)
         parts[t] = (part_t){fn, args, n * t / threads, n * (t + 1) / threads};
-    for (int64_t t = 1; t < threads; t++)
-        started[t] = pthread_create(&ids[t], NULL, run_part, &parts[t]) == 0;
-    run_part(&parts[0]);
-    for (int64_t t = 1; t < threads; t++) {
-        if (started[t])
-            pthread_join(ids[t], NULL);
-        else
-            run_part(&parts[t]);  /* no thread to be had: do its part here */
-    }
+    run_on_threads(run_part, parts, sizeof(part_t), threads);
 }
 
 /* Gathers a batch of docs from the training matrix's CSR (indptr, indices, data), by word: lists
@@ -336,8 +343,6 @@ void walk_rows(float *w, float *m, float *v, int64_t h, const int64_t *col_ptr,
     if (threads > PARTS) threads = PARTS;
     if (threads < 1) threads = 1;
     walk_t walks[PARTS];
-    pthread_t ids[PARTS];
-    int started[PARTS] = {0};
     for (int64_t t = 0; t < threads; t++)
         walks[t] = (walk_t){
             .step = {.w = w, .m = m, .v = v, .h = h, .rows = rows, .n = n, .decay1 = decay1,
@@ -348,15 +353,7 @@ void walk_rows(float *w, float *m, float *v, int64_t h, const int64_t *col_ptr,
             .next_rows = next_rows, .next_ptr = next_ptr, .next_n = next_n,
             .next_docs = next_docs, .thread = t, .threads = threads, .coef = coef, .damp = damp,
             .next_x = next_x, .next_doc = next_doc, .products = products};
-    for (int64_t t = 1; t < threads; t++)
-        started[t] = pthread_create(&ids[t], NULL, walk_part, &walks[t]) == 0;
-    walk_part(&walks[0]);
-    for (int64_t t = 1; t < threads; t++) {
-        if (started[t])
-            pthread_join(ids[t], NULL);
-        else
-            walk_part(&walks[t]);  /* no thread to be had: do its part here */
-    }
+    run_on_threads(walk_part, walks, sizeof(walk_t), threads);
     const int64_t size = next_docs * h;
     for (int64_t p = 1; p < PARTS; p++)
         for (int64_t q = 0; q < size; q++) products[q] += products[p * size + q];
