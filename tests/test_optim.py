@@ -82,6 +82,8 @@ def test_native_row_adam_equals_dense_adam_when_rows_skip_steps(walk):
     native.take_rows(np.array([0, 1]))
     with pytest.raises(ValueError):
         native.step_rows(torch.zeros(3, hidden))
+    with pytest.raises(ValueError):  # the taken batch is stepped first
+        native.take_rows(np.array([2, 3]))
 
 
 def test_native_row_adam_gives_the_same_table_whatever_the_number_of_threads(features):

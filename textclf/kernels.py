@@ -3,9 +3,9 @@
 Training needs nothing here: without a compiler (or with TEXTCLF_NATIVE=0) RowAdam's PyTorch
 ops do the same arithmetic, about 2x slower (3 groups: 0.83-0.98 s against 0.37-0.45 s). The
 library is cached under the user's cache folder (~/.cache/textclf), named by a hash of the
-source, the compiler and the CPU, so a changed
-source or a different machine builds its own; it is written under a temporary name and renamed,
-so processes building at once never load a half-written file.
+source, the compiler and the CPU, so a changed source or a different machine builds its own; it
+is written under a temporary name and renamed, so processes building at once never load a
+half-written file.
 """
 
 from __future__ import annotations

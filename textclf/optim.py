@@ -217,8 +217,8 @@ class DenseAdam:
 
 class NativeRowAdam(RowAdam):
     """RowAdam's arithmetic done by the C kernels of textclf/kernels.py: each row a batch reads
-    is read from the table once and written once, with no dense block (a row's catch-up costs
-    about what copying it does). The batch is gathered from the training matrix there too, by
+    is read from the table once and written once, with no dense block (a stale row is caught
+    up in place when it is read). The batch is gathered from the training matrix there too, by
     word (CSC), so that the first layer's output and each word's gradient are summed while its
     row is at hand. Per batch: take_rows(docs) gives x @ rows, the first layer's output with
     its words' rows brought up to date; step_rows() takes that output's gradient, (batch, H),
@@ -265,6 +265,8 @@ class NativeRowAdam(RowAdam):
         from the rows of the words they hold, brought up to the current step.
 
         next_docs: the batch to be asked for next, gathered meanwhile on another core."""
+        if self._taken is not None:  # its rows' moments still wait for their decay
+            raise ValueError("take_rows() again before step_rows() for the batch taken")
         return self._walk(None, self._checked(docs), next_docs)
 
     @torch.no_grad()
