@@ -32,7 +32,6 @@ _P, _I = ctypes.c_void_p, ctypes.c_int64
 _F = ctypes.c_float
 _D = ctypes.c_double
 SIGNATURES = {
-    "gather_batch": ([_P, _P, _P, _P, _I, _I, _P, _P, _P, _P, _P, _P], _I),
     "row_factors": ([_P, _I, _P, _I, _I, _P, _I, _P, _P, _P, _D, _D, _D, _P, _P, _P, _P], None),
     "gather_start": ([_P, _P, _P, _P, _I, _I, _P, _P, _P, _P, _P, _P], _P),
     "gather_finish": ([_P], _I),

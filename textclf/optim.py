@@ -248,6 +248,7 @@ class NativeRowAdam(RowAdam):
         self._gather_at = (*(a(part) for part in self.matrix), words, a(self.marks),
                            a(self.slot), a(self.listed))  # fmt: skip
         self._last_at = a(self.last)
+        self._parts = kernels.walk_parts()  # the walk's products come in this many slices
         self.beta_powers = (np.ones(0), np.ones(0))
         self._taken = None  # the batch the next step is for
         self._pending = None  # (docs, their CSC, the gather's join) of a batch gathered ahead
@@ -315,7 +316,7 @@ class NativeRowAdam(RowAdam):
         if docs is not None:
             next_rows, batch = self._gathered(docs)
             coef, damp, next_decay1, next_decay2 = self._row_factors(next_rows, stamp=step + 1)
-            products = torch.empty(self.kernels.walk_parts(), docs.size, h)
+            products = torch.empty(self._parts, docs.size, h)
             following = (a(next_rows), next_rows.numel(), a(coef), a(damp),
                          *(a(part) for part in batch), a(products), docs.size)  # fmt: skip
             self._taken = (batch, docs.size, next_rows, next_decay1, next_decay2)

@@ -89,10 +89,10 @@ static void parallel(int64_t threads, int64_t n, int64_t least, range_fn fn, con
  * entries col_ptr[i] .. col_ptr[i + 1] of col_doc (the doc's place in the batch, in batch order)
  * and col_x (its count or weight). Returns the list's length, n. marks (a byte per word) must be
  * zero and are left so; slot needs no initial value; col_ptr holds nnz + 1. */
-int64_t gather_batch(const int64_t *indptr, const int32_t *indices, const float *data,
-                     const int64_t *docs, int64_t count, int64_t words, uint8_t *marks,
-                     int32_t *slot, int64_t *rows, int64_t *col_ptr, int32_t *col_doc,
-                     float *col_x) {
+static int64_t gather_batch(const int64_t *indptr, const int32_t *indices, const float *data,
+                            const int64_t *docs, int64_t count, int64_t words, uint8_t *marks,
+                            int32_t *slot, int64_t *rows, int64_t *col_ptr, int32_t *col_doc,
+                            float *col_x) {
     for (int64_t d = 0; d < count; d++)
         for (int64_t k = indptr[docs[d]]; k < indptr[docs[d] + 1]; k++) marks[indices[k]] = 1;
     int64_t n = 0, r = 0;
