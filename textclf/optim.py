@@ -381,13 +381,12 @@ class NativeRowAdam(RowAdam):
     @torch.no_grad()
     def flush(self, block: int = 65536) -> None:
         """RowAdam.flush, in place by the kernel, a block of rows at a time."""
-        p, m, v = self.param, self.m, self.v
-        a = _address
-        for start in range(0, p.shape[0], block):
-            stop = min(start + block, p.shape[0])
+        words, h = self.param.shape
+        for start in range(0, words, block):
+            stop = min(start + block, words)
             factors = self._row_factors(torch.arange(start, stop), stamp=self.t)
             self.kernels.catch_up(
-                a(p), a(m), a(v), p.shape[1], start, stop, *(a(f) for f in factors), self.threads
+                *self._table_at, h, start, stop, *(f.data_ptr() for f in factors), self.threads
             )
 
 
@@ -411,14 +410,10 @@ def csr_parts(X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 @torch.no_grad()
 def sparse_products(
-    kernels,
-    X: sp.csr_matrix | tuple,
-    weight: torch.Tensor,
-    rows: range | None = None,
-    threads: int | None = None,
+    kernels, X: sp.csr_matrix | tuple, weight: torch.Tensor, rows: range | None = None
 ) -> torch.Tensor:
-    """X[rows] @ weight (rows: a step-1 range, None: all), `threads` threads (None: every core)
-    computing a share of them each. X may be given as its csr_parts, made once for many calls."""
+    """X[rows] @ weight (rows: a step-1 range, None: all), every core computing a share of them.
+    X may be given as its csr_parts, made once for many calls."""
     indptr, indices, data = X if isinstance(X, tuple) else csr_parts(X)
     rows = range(indptr.size - 1) if rows is None else rows
     weight = weight.contiguous()
@@ -426,6 +421,6 @@ def sparse_products(
     a = _address
     kernels.sparse_products(
         a(indptr) + rows.start * indptr.itemsize, a(indices), a(data), len(rows), a(weight),
-        weight.shape[1], a(out), threads or available_cores(),
+        weight.shape[1], a(out), available_cores(),
     )  # fmt: skip
     return out

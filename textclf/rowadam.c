@@ -174,10 +174,10 @@ int64_t gather_finish(void *handle) {
     return n;
 }
 
-/* The listed rows' factors for walk_rows (stamp t + 1) or catch_up (stamp t),
- * from the step each was last brought up to (last[], then set to stamp): with s = the steps it skipped, coef = lr * their
- * closed-form sum (window[s] for s <= horizon, else settled[last]), damp = eps / scale, and
- * the moments' decay beta1^s, beta2^s (from the power tables, which reach t + 1). */
+/* The listed rows' factors for walk_rows (stamp t + 1) or catch_up (stamp t), from the step
+ * each was last brought up to (last[], then set to stamp): with s = the steps it skipped, coef =
+ * lr * their closed-form sum (window[s] for s <= horizon, else settled[last]), damp = eps /
+ * scale, and the moments' decay beta1^s, beta2^s (from the power tables, which reach t + 1). */
 void row_factors(const int64_t *rows, int64_t n, int64_t *last, int64_t t, int64_t stamp,
                  const double *window, int64_t horizon, const double *settled,
                  const double *beta1_powers, const double *beta2_powers, double lr, double eps,
@@ -208,17 +208,21 @@ typedef struct {
     float step_size, bc2_sqrt, grad1, beta2, grad2, eps;
 } job_t;
 
-/* Row r's weights brought up to date in place: moved by the zero-gradient Adam steps it skipped,
- * in closed form (w - coef * m / (sqrt(v) + damp), coef = lr * the skipped steps' sum, damp =
- * eps / scale; none skipped: coef = 0, left as they are); its moments are decayed over those
- * steps when it is stepped. Then its part of the first layer's output, x @ w, added to products
- * (its docs' entries col_doc/col_x [lo, hi)). */
+/* A row's weights moved in place by the zero-gradient Adam steps it skipped, in closed form:
+ * w - coef * m / (sqrt(v) + damp), coef = lr * the skipped steps' sum, damp = eps / scale. */
+static inline void move_row(float *restrict wr, const float *restrict mr,
+                            const float *restrict vr, int64_t h, float c, float e) {
+    for (int64_t k = 0; k < h; k++) wr[k] -= c * mr[k] / (sqrtf(vr[k]) + e);
+}
+
+/* A row taken: its weights brought up to date (move_row; none skipped: coef = 0, left as they
+ * are), its moments to be decayed over those steps when it is stepped; then its part of the
+ * first layer's output, x @ w, added to products (its docs' entries col_doc/col_x [lo, hi)). */
 static inline void take_row(float *restrict wr, const float *restrict mr,
                             const float *restrict vr, int64_t h, float c, float e, int64_t lo,
                             int64_t hi, const int32_t *col_doc, const float *col_x,
                             float *restrict products) {
-    if (c != 0.0f)
-        for (int64_t k = 0; k < h; k++) wr[k] -= c * mr[k] / (sqrtf(vr[k]) + e);
+    if (c != 0.0f) move_row(wr, mr, vr, h, c, e);
     for (int64_t k = lo; k < hi; k++) add_scaled(products + col_doc[k] * h, col_x[k], wr, h);
 }
 
@@ -288,6 +292,12 @@ typedef struct {
 
 enum { BLOCK_SHIFT = 4, PARTS = 4 };
 
+/* The part a row belongs to, and whether thread `thread` of `threads` walks that part. */
+static inline int64_t part_of(int64_t row) { return (row >> BLOCK_SHIFT) % PARTS; }
+static inline int walked_by(int64_t part, int64_t thread, int64_t threads) {
+    return part % threads == thread;
+}
+
 static void *walk_part(void *arg) {
     const walk_t *wk = arg;
     const job_t *job = &wk->step;
@@ -303,12 +313,12 @@ static void *walk_part(void *arg) {
     int64_t i = 0, k = 0;
     while (i < n || k < next_n) {
         const int64_t r = i < n ? rows[i] : INT64_MAX, s = k < next_n ? next_rows[k] : INT64_MAX;
-        const int64_t part = ((r < s ? r : s) >> BLOCK_SHIFT) % PARTS;
-        const int mine = part % threads == thread;
+        const int64_t part = part_of(r < s ? r : s);
+        const int mine = walked_by(part, thread, threads);
         if (r <= s) {
             if (mine) {
                 const int64_t ahead = i + AHEAD < n ? rows[i + AHEAD] : -1;
-                if (ahead >= 0 && (ahead >> BLOCK_SHIFT) % PARTS % threads == thread)
+                if (ahead >= 0 && walked_by(part_of(ahead), thread, threads))
                     prefetch_step(w, m, v, ahead, h);
                 step_row(job, i, g);
             }
@@ -317,7 +327,7 @@ static void *walk_part(void *arg) {
         if (s <= r) {
             if (mine) {
                 const int64_t ahead = k + AHEAD < next_n ? next_rows[k + AHEAD] : -1;
-                if (ahead >= 0 && (ahead >> BLOCK_SHIFT) % PARTS % threads == thread)
+                if (ahead >= 0 && walked_by(part_of(ahead), thread, threads))
                     prefetch_take(w, m, v, ahead, coef[k + AHEAD], h);
                 const int64_t at = s * h;
                 take_row(w + at, m + at, v + at, h, coef[k], wk->damp[k], wk->next_ptr[k],
@@ -338,8 +348,8 @@ void walk_rows(float *w, float *m, float *v, int64_t h, const int64_t *col_ptr,
                const int64_t *rows, int64_t n, const float *decay1, const float *decay2,
                float step_size, float bc2_sqrt, float grad1, float beta2, float grad2,
                float eps, const int64_t *next_rows, int64_t next_n, const float *coef,
-               const float *damp, const int64_t *next_ptr, const int32_t *next_doc, const float *next_x,
-               float *products, int64_t next_docs, int64_t threads) {
+               const float *damp, const int64_t *next_ptr, const int32_t *next_doc,
+               const float *next_x, float *products, int64_t next_docs, int64_t threads) {
     if (threads > PARTS) threads = PARTS;
     if (threads < 1) threads = 1;
     walk_t walks[PARTS];
@@ -383,8 +393,8 @@ void sparse_products(const int64_t *indptr, const int32_t *indices, const float 
     parallel(threads, docs, 32, products_part, &job);
 }
 
-/* Rows start + [lo, hi) brought up to the current step in place (RowAdam.flush): moved as in
- * take_rows, moments decayed by decay1/decay2 over the steps each skipped. */
+/* Rows start + [lo, hi) brought up to the current step in place (RowAdam.flush): moved by
+ * move_row, moments decayed by decay1/decay2 over the steps each skipped. */
 static void catch_up_part(const void *args, int64_t lo, int64_t hi) {
     const job_t *j = args;
     const int64_t h = j->h, start = j->start;
@@ -395,9 +405,9 @@ static void catch_up_part(const void *args, int64_t lo, int64_t hi) {
         const float c = coef[i], e = damp[i], d1 = decay1[i], d2 = decay2[i];
         if (c == 0.0f && d1 == 1.0f && d2 == 1.0f) continue;
         const int64_t r = (start + i) * h;
-        float *restrict wr = w + r, *restrict mr = m + r, *restrict vr = v + r;
+        float *restrict mr = m + r, *restrict vr = v + r;
+        move_row(w + r, mr, vr, h, c, e);
         for (int64_t k = 0; k < h; k++) {
-            wr[k] -= c * mr[k] / (sqrtf(vr[k]) + e);
             mr[k] *= d1;
             vr[k] *= d2;
         }
