@@ -75,12 +75,17 @@ def _training_loop(page) -> str:
     return metric.get_by_test_id("stMetricValue").inner_text()
 
 
-def first_load(browser, url: str) -> dict:
-    """A new tab opening the app, timed from the navigation's start."""
+def _open(browser, url: str):
+    """A new tab on the app, watched from the navigation's start; returns (page, its timings)."""
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
     page.add_init_script(f"({WATCH})(0)")
     page.goto(url)
-    state = _wait(page)
+    return page, _wait(page)
+
+
+def first_load(browser, url: str) -> dict:
+    """A new tab opening the app, timed from the navigation's start."""
+    page, state = _open(browser, url)
     state["training loop"] = _training_loop(page)
     page.close()
     return state
@@ -88,10 +93,7 @@ def first_load(browser, url: str) -> dict:
 
 def train_presses(browser, url: str, presses: int) -> list[dict]:
     """Train pressed again and again on one page (the same settings: each run is new)."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1600})
-    page.add_init_script(f"({WATCH})(0)")
-    page.goto(url)
-    _wait(page)
+    page, _ = _open(browser, url)
     button = page.get_by_role("button", name="Train", exact=True)
     states = []
     for _ in range(presses):
