@@ -1,8 +1,14 @@
+import os
 import re
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 
-from textclf.data import DataUnavailable, load_newsgroups
+from tests.conftest import ARCHIVE, ROOT
+from textclf.config import TUTORIAL
+from textclf.data import DataUnavailable, install_archive, load_newsgroups
 
 
 def test_tutorial_groups_have_the_known_sizes(corpus):
@@ -49,3 +55,29 @@ def test_corrupt_cache_gives_a_clear_error(tmp_path, monkeypatch):
 def test_unknown_group_is_refused():
     with pytest.raises(ValueError, match="unknown newsgroup"):
         load_newsgroups(("sci.space", "sci.fiction"))
+
+
+def test_the_official_archive_gives_the_posts_of_the_cache(corpus, tmp_path):
+    home = install_archive(ARCHIVE, tmp_path)
+    unpacked = load_newsgroups(TUTORIAL.categories, download=False, home=home)
+    assert unpacked.train_texts == corpus.train_texts and unpacked.test_texts == corpus.test_texts
+    assert np.array_equal(unpacked.train_labels, corpus.train_labels)
+    assert np.array_equal(unpacked.test_labels, corpus.test_labels)
+
+
+def test_without_data_or_network_the_tests_stop_with_one_clear_error(tmp_path):
+    # a newcomer without data: no SCIKIT_LEARN_DATA, an empty home, no network (a refusing proxy)
+    env = {k: v for k, v in os.environ.items() if k != "SCIKIT_LEARN_DATA"}
+    refused = "http://127.0.0.1:9"  # the discard port: nothing listens, the connection is refused
+    env.update(HOME=str(tmp_path), https_proxy=refused, http_proxy=refused, no_proxy="")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_links.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
+    assert "could not be loaded from ~/scikit_learn_data" in result.stderr
+    assert "SCIKIT_LEARN_DATA" in result.stderr and "Traceback" not in result.stderr
