@@ -17,11 +17,13 @@ import streamlit as st
 
 from textclf import charts
 from textclf.config import (
+    ACTIVATIONS,
     BEST_ACCURACY,
     FEATURE_KINDS,
     LIST_SETTINGS,
     METADATA,
     NEWSGROUPS,
+    OPTIMIZERS,
     TUTORIAL,
     VOCABULARY_CHOICES,
     TrainConfig,
@@ -400,13 +402,49 @@ def settings_ui(newsgroups: bool = True) -> dict:
         "dropout": bar.slider(
             "Dropout", 0.0, 0.9, TUTORIAL.dropout, 0.05, key=_key("dropout"), **bound
         ),
+        "activation": bar.selectbox(
+            "Activation",
+            ACTIVATIONS,
+            index=ACTIVATIONS.index(TUTORIAL.activation),
+            key=_key("activation"),
+            help="After each hidden layer: relu (the tutorial), tanh, sigmoid or gelu",
+            **bound,
+        ),
+        "optimizer": bar.radio(
+            "Optimizer",
+            OPTIMIZERS,
+            index=OPTIMIZERS.index(TUTORIAL.optimizer),
+            horizontal=True,
+            key=_key("optimizer"),
+            help="adam (the tutorial), or sgd with momentum 0.9 (try a learning rate of 0.01)",
+            **bound,
+        ),
         "lr": bar.number_input(
-            "Learning rate (Adam)",
+            "Learning rate",
             *_range("lr"),
             TUTORIAL.lr,
             step=0.001,
             format="%g",
             key=_key("lr"),
+            **bound,
+        ),
+        "weight_decay": bar.number_input(
+            "Weight decay (L2)",
+            *_range("weight_decay"),
+            TUTORIAL.weight_decay,
+            step=0.0001,
+            format="%g",
+            key=_key("weight_decay"),
+            help="Pulls every weight towards zero at every step; trains in plain PyTorch",
+            **bound,
+        ),
+        "train_share": bar.slider(
+            "Share of training posts",
+            *_range("train_share"),
+            TUTORIAL.train_share,
+            0.05,
+            key=_key("train_share"),
+            help="Train on fewer posts to see what more data buys (drawn per category)",
             **bound,
         ),
         "batch_size": bar.number_input(
@@ -466,11 +504,22 @@ def results_ui(run: Run, previous: Run | None, corpus: Corpus) -> None:
         )
     st.caption(
         f"Trained on {escape_markdown(run.data_name)}: {len(corpus.train_labels):,} training and "
-        f"{len(corpus.test_labels):,} test texts in {len(corpus.label_names)} categories."
+        f"{len(corpus.test_labels):,} test texts in {len(corpus.label_names)} categories"
+        + (
+            f" ({run.config.train_share:.0%} of the training texts used)"
+            if run.config.train_share < 1
+            else ""
+        )
+        + f". Trained by {run.backend}."
     )
     left, middle, right = st.columns(3)
     left.metric("Test accuracy", f"{report.accuracy:.2%}", delta=delta)
-    middle.metric("Training loop", f"{run.train_seconds:.2f} s")
+    middle.metric(
+        "Training loop",
+        f"{run.train_seconds:.2f} s",
+        help=f"The word table was trained by: {run.backend}. The C kernels train Adam without "
+        "weight decay where a compiler is at hand; everything else trains in plain PyTorch.",
+    )
     right.metric("Vocabulary", f"{len(run.classifier.vectorizer.vocabulary_):,} words")
     st.altair_chart(
         charts.history_chart(run.history, run.config.epochs, run.report.labels), width="stretch"

@@ -1,6 +1,7 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pytest
 
 from textclf.config import TUTORIAL, replace
 from textclf.pipeline import run
@@ -85,3 +86,41 @@ def test_sessions_training_at_once_each_get_what_they_would_alone(corpus, featur
         assert [r.loss for r in a.history] == [r.loss for r in b.history]
         assert np.array_equal(a.test_probabilities, b.test_probabilities)
     assert alone[0].history[-1].loss != alone[1].history[-1].loss  # the seeds do differ
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "gelu"])
+def test_every_activation_learns_the_tutorial_groups(corpus, features, activation):
+    result = run(replace(TUTORIAL, activation=activation, epochs=4), corpus, features)
+    assert result.config.activation == activation
+    assert result.report.accuracy > 0.9, (activation, result.report.accuracy)
+
+
+def test_sgd_with_momentum_learns_and_says_what_trained_it(corpus, features):
+    result = run(replace(TUTORIAL, optimizer="sgd", lr=0.01, epochs=5), corpus, features)
+    assert result.backend == "PyTorch (SGD, full table)"
+    assert result.history[-1].loss < result.history[0].loss
+    assert result.report.accuracy > 0.85
+
+
+def test_weight_decay_keeps_the_weights_smaller(corpus, features):
+    config = replace(TUTORIAL, epochs=3, hidden=32)
+    plain, decayed = (
+        run(replace(config, weight_decay=decay), corpus, features) for decay in (0.0, 0.01)
+    )
+    assert "full table" in decayed.backend and "row-wise" in plain.backend
+    norm = [r.classifier.model.first.weight.norm().item() for r in (plain, decayed)]
+    assert norm[1] < 0.8 * norm[0], norm
+    assert decayed.report.accuracy > 0.85
+
+
+def test_a_smaller_share_of_the_training_posts_is_used_per_category(corpus, features):
+    from textclf.train import share_of
+
+    X, y = share_of(features.X_train, corpus.train_labels, 0.2, seed=0)
+    counts, full = np.bincount(y), np.bincount(corpus.train_labels)
+    assert np.all(np.abs(counts - 0.2 * full) <= 1)
+    rows = {features.X_train[i].indices.tobytes() for i in range(features.X_train.shape[0])}
+    assert all(X[i].indices.tobytes() in rows for i in range(X.shape[0]))  # real posts, not new
+    small = run(replace(TUTORIAL, train_share=0.1, epochs=5), corpus, features)
+    assert 0.6 < small.report.accuracy < 0.96  # fewer posts, still learning
+    assert small.train_seconds < run(replace(TUTORIAL, epochs=5), corpus, features).train_seconds

@@ -1,12 +1,16 @@
 """`python -m textclf bench`: our network beside the tutorial's loop and scikit-learn's models.
 
-Each (scenario, row) runs in a fresh process so that its peak memory is its own.
+Each (scenario, row) runs in a fresh process so that its peak memory is its own. Our network is
+measured on both backends: the C kernels, and plain PyTorch (a process with TEXTCLF_NATIVE=0, as
+on a machine without a compiler). --before DIR adds both backends of another checkout of this
+project (the code before a change) to the same run, so a change is measured beside its past.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import statistics
@@ -26,7 +30,7 @@ from textclf.config import (
     TUTORIAL_CATEGORIES,
     replace,
 )
-from textclf.kernels import available_cores
+from textclf.threads import available_cores
 
 SCENARIOS = {
     "3 groups": (TUTORIAL_CATEGORIES, ()),
@@ -36,10 +40,15 @@ SCENARIOS = {
 }
 REFERENCE = "tutorial loop (reference)"
 OURS_TUTORIAL = "ours, tutorial config"
+NATIVE, PLAIN = "C kernels", "plain PyTorch"
+OURS_NATIVE = f"{OURS_TUTORIAL}, {NATIVE}"
+OURS_PLAIN = f"{OURS_TUTORIAL}, {PLAIN}"
+BEFORE_NATIVE = f"before, {OURS_TUTORIAL}, {NATIVE}"
+BEFORE_PLAIN = f"before, {OURS_TUTORIAL}, {PLAIN}"
 OURS_BEST = "ours, best-accuracy preset"
 BASELINES = ("sklearn ComplementNB", "sklearn LogisticRegression", "sklearn LinearSVC")
 SKLEARN = "sklearn"  # the three baselines, measured in one process
-ROWS = (REFERENCE, OURS_TUTORIAL, OURS_BEST, SKLEARN)
+ROWS = (REFERENCE, OURS_NATIVE, OURS_PLAIN, OURS_BEST, SKLEARN)
 SEEDS = (0, 1, 2)
 
 
@@ -98,6 +107,7 @@ def measure(scenario: str, row: str, reference_epochs: int) -> dict | list[dict]
         from textclf.predict import predict_text
 
         base = TUTORIAL if row == OURS_TUTORIAL else BEST_ACCURACY
+        backends = set()
         config = replace(base, categories=categories, remove=remove)
         start = time.perf_counter()
         corpus, features = load_and_vectorise(config, corpus)
@@ -108,6 +118,7 @@ def measure(scenario: str, row: str, reference_epochs: int) -> dict | list[dict]
             trained = run(replace(config, seed=seed), corpus, features)
             accuracies.append(trained.report.accuracy)
             seconds.append(trained.train_seconds)
+            backends.add(trained.backend)
             classifier = trained.classifier  # the last seed's, for the prediction timings
             del trained
         result.update(
@@ -119,6 +130,7 @@ def measure(scenario: str, row: str, reference_epochs: int) -> dict | list[dict]
             explain_ms=_predict_ms(lambda t: explain(classifier, t), _posts_of_words(corpus, 300)),
             seeds=len(SEEDS),
             vocabulary=features.X_train.shape[1],
+            backend=", ".join(sorted(backends)),
         )
     else:  # the three baselines share one process and one vectorizer
         results = _baselines(result, corpus, load_seconds)
@@ -167,12 +179,34 @@ def _baselines(result: dict, corpus, load_seconds: float) -> list[dict]:
     return results
 
 
-def _run_isolated(scenario: str, row: str, reference_epochs: int) -> dict | list[dict]:
-    command = [sys.executable, "-m", "textclf.bench", "--one", scenario, row, str(reference_epochs)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+def _run_isolated(
+    scenario: str, row: str, reference_epochs: int, before: Path | None = None
+) -> dict | list[dict]:
+    """One row in a fresh process: ours on either backend (named in the row) or, with before,
+    the checkout in that folder measuring its own tutorial row."""
+    env = dict(os.environ)
+    if row.endswith(PLAIN):
+        env["TEXTCLF_NATIVE"] = "0"  # as on a machine without a compiler
+    asked = OURS_TUTORIAL if row.endswith((NATIVE, PLAIN)) else row
+    command = [
+        sys.executable,
+        "-m",
+        "textclf.bench",
+        "--one",
+        scenario,
+        asked,
+        str(reference_epochs),
+    ]
+    if before is not None:
+        env["PYTHONPATH"] = str(before)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env,
+                          cwd=before)  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(f"{scenario} / {row} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if isinstance(result, dict) and "row" in result:
+        result["row"] = row
+    return result
 
 
 def _format_table(results: list[dict]) -> str:
@@ -199,31 +233,47 @@ def _format_table(results: list[dict]) -> str:
 
 def _format_ratios(results: list[dict]) -> str:
     lines = [
-        "| scenario | reference s / ours s (tutorial config) | ours (tutorial) - exact |"
-        " best preset - best sklearn | best sklearn |",
-        "|---|---|---|---|---|",
+        "| scenario | reference s / C kernels s | plain s / C kernels s | C kernels s / before |"
+        " plain s / before | C kernels - exact | plain - exact | best preset - best sklearn |"
+        " best sklearn |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+
+    def ratio(rows, a, b):
+        if a not in rows or b not in rows:
+            return "-"
+        return f"{rows[a]['train_seconds'] / rows[b]['train_seconds']:.2f}x"
+
+    def gap(rows, row):
+        exact = rows.get("exact", {}).get("exact_accuracy")
+        if exact is None or row not in rows:
+            return "-"
+        return f"{(rows[row]['accuracy'] - exact) * 100:+.2f} pts"
+
     for scenario in SCENARIOS:
-        rows = {r["row"]: r for r in results if r["scenario"] == scenario}
-        speedup = rows[REFERENCE]["train_seconds"] / rows[OURS_TUTORIAL]["train_seconds"]
+        rows = {r.get("row", "exact"): r for r in results if r["scenario"] == scenario}
         best_baseline = max(BASELINES, key=lambda b: rows[b]["accuracy"])
         margin = rows[OURS_BEST]["accuracy"] - rows[best_baseline]["accuracy"]
-        exact = rows[OURS_TUTORIAL].get("exact_accuracy")
-        gap = (
-            "-" if exact is None else f"{(rows[OURS_TUTORIAL]['accuracy'] - exact) * 100:+.2f} pts"
-        )
         lines.append(
-            f"| {scenario} | {speedup:.1f}x | {gap} | {margin * 100:+.2f} pts "
+            f"| {scenario} | {ratio(rows, REFERENCE, OURS_NATIVE)} "
+            f"| {ratio(rows, OURS_PLAIN, OURS_NATIVE)} | {ratio(rows, OURS_NATIVE, BEFORE_NATIVE)} "
+            f"| {ratio(rows, OURS_PLAIN, BEFORE_PLAIN)} | {gap(rows, OURS_NATIVE)} "
+            f"| {gap(rows, OURS_PLAIN)} | {margin * 100:+.2f} pts "
             f"| {best_baseline} {rows[best_baseline]['accuracy']:.4f} |"
         )
     return "\n".join(lines)
+
+
+def dense_adam(config, model, matrix=None):
+    """The oracle: torch.optim.Adam on the full gradient of every weight, as the tutorial."""
+    return torch.optim.Adam(model.parameters(), lr=config.lr)
 
 
 def exact_adam_accuracy(scenario: str) -> float:
     """Median test accuracy of the tutorial config trained with dense gradients and torch Adam."""
     from textclf.data import load_newsgroups
     from textclf.features import fit_features
-    from textclf.train import accuracy, train
+    from textclf.train import evaluate, train
 
     categories, remove = SCENARIOS[scenario]
     corpus = load_newsgroups(categories, remove)
@@ -237,10 +287,10 @@ def exact_adam_accuracy(scenario: str) -> float:
             features.X_test,
             corpus.test_labels,
             len(corpus.label_names),
-            exact=True,
             initial_rows=features.alphabetical,
+            optimizer_for=dense_adam,
         )
-        scores.append(accuracy(trained.model, features.X_test, corpus.test_labels))
+        scores.append(evaluate(trained.model, features.X_test, corpus.test_labels)[0])
     return statistics.median(scores)
 
 
@@ -249,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenarios", default=";".join(SCENARIOS), help="';'-separated")
     parser.add_argument("--rows", default=";".join(ROWS), help="';'-separated")
     parser.add_argument("--out", default="bench/results", help="folder for latest.json / latest.md")
+    parser.add_argument(
+        "--before", metavar="DIR", type=Path, help="a checkout of the code before a change"
+    )
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -266,18 +319,24 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     started = time.perf_counter()
     for scenario in scenarios:
-        for row in rows:
+        if scenario.startswith("3") and OURS_NATIVE in rows:
+            exact = _run_isolated(scenario, "exact", 10)
+            results.append({"scenario": scenario, "row": "exact", **exact})
+        planned = [(row, None) for row in rows]
+        if args.before is not None and OURS_NATIVE in rows:  # beside ours, in turn
+            at = rows.index(OURS_NATIVE)
+            planned[at:at] = [(BEFORE_NATIVE, args.before)]
+            planned.insert(at + 2, (BEFORE_PLAIN, args.before))
+        for row, before in planned:
             epochs = 1 if row == REFERENCE and scenario.startswith("20") else 10
             print(
                 f"[{time.perf_counter() - started:6.0f}s] {scenario} / {row} …",
                 file=sys.stderr,
                 flush=True,
             )
-            result = _run_isolated(scenario, row, epochs)
-            if row == OURS_TUTORIAL and scenario.startswith("3"):
-                result.update(_run_isolated(scenario, "exact", 10))
+            result = _run_isolated(scenario, row, epochs, before)
             results.extend(result if isinstance(result, list) else [result])
-    table = _format_table(results)
+    table = _format_table([r for r in results if r["row"] != "exact"])
     machine = (
         f"{platform.machine()}, {available_cores()} cores, Python {platform.python_version()}, "
         f"torch {torch.__version__}"

@@ -7,6 +7,7 @@ import json
 import sys
 
 from textclf.config import (
+    ACTIVATIONS,
     FEATURE_KINDS,
     NEWSGROUPS,
     TrainConfig,
@@ -93,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
         + ")",
         "remove": "comma-separated parts to strip from posts: headers,footers,quotes",
         "features": f"one of {', '.join(FEATURE_KINDS)}",
+        "activation": f"after each hidden layer: one of {', '.join(ACTIVATIONS)}",
+        "optimizer": "adam, or sgd (with momentum 0.9)",
     }
     for name, field in config_fields().items():
         default = field.default

@@ -31,6 +31,8 @@ NEWSGROUPS = (
 TUTORIAL_CATEGORIES = ("comp.graphics", "rec.sport.baseball", "sci.space")
 METADATA = ("headers", "footers", "quotes")
 FEATURE_KINDS = ("counts", "tfidf")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu")
+OPTIMIZERS = ("adam", "sgd")  # sgd: with momentum 0.9
 LIST_SETTINGS = ("categories", "remove")
 VOCABULARY_CHOICES = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 0)  # the app's slider
 
@@ -51,7 +53,11 @@ class TrainConfig:
     hidden: int = _bounded(100, 1, 1024, "units per hidden layer")
     layers: int = _bounded(2, 1, 4, "hidden layers")
     dropout: float = _bounded(0.0, 0.0, 0.9, "dropout after each hidden layer")
-    lr: float = _bounded(0.01, 1e-5, 1.0, "Adam learning rate")
+    activation: str = "relu"  # any of ACTIVATIONS, after each hidden layer
+    optimizer: str = "adam"  # any of OPTIMIZERS
+    lr: float = _bounded(0.01, 1e-5, 1.0, "learning rate")
+    weight_decay: float = _bounded(0.0, 0.0, 0.1, "L2 penalty on every weight")
+    train_share: float = _bounded(1.0, 0.05, 1.0, "share of the training posts used")
     batch_size: int = _bounded(150, 1, 4096, "posts per optimiser step")
     epochs: int = _bounded(10, 1, 200, "passes over the training posts")
     seed: int = _bounded(0, 0, 2**31 - 1, "seeds weights and shuffling")
@@ -89,8 +95,14 @@ def settings_problems(settings: dict) -> list[str]:
     bad_remove = [r for r in config.remove if r not in METADATA]
     if bad_remove:
         problems.append(f"remove: {', '.join(bad_remove)} is not one of {', '.join(METADATA)}")
-    if config.features not in FEATURE_KINDS:
-        problems.append(f"features: {config.features!r} is not one of {', '.join(FEATURE_KINDS)}")
+    for name, choices in (
+        ("features", FEATURE_KINDS),
+        ("activation", ACTIVATIONS),
+        ("optimizer", OPTIMIZERS),
+    ):
+        value = getattr(config, name)
+        if value not in choices:
+            problems.append(f"{name}: {value!r} is not one of {', '.join(choices)}")
     for f in dataclasses.fields(TrainConfig):
         if "min" not in f.metadata:
             continue

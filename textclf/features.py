@@ -9,7 +9,6 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from textclf.counting import FastCountVectorizer, FastTfidfVectorizer
 from textclf.data import Corpus, DataProblem
 
 
@@ -25,10 +24,10 @@ def make_vectorizer(kind: str, max_features: int = 0) -> CountVectorizer:
     """Word counts (the tutorial's input) or sublinear TF-IDF; 0 keeps every word."""
     cap = max_features or None
     if kind == "counts":
-        return FastCountVectorizer(max_features=cap, dtype=np.float32)
+        return CountVectorizer(max_features=cap, dtype=np.float32)
     if kind == "tfidf":
         # sublinear tf stops one long post's repetitions from dominating its row
-        return FastTfidfVectorizer(max_features=cap, sublinear_tf=True, dtype=np.float32)
+        return TfidfVectorizer(max_features=cap, sublinear_tf=True, dtype=np.float32)
     raise ValueError(f"unknown feature kind {kind!r}: choose counts or tfidf")
 
 

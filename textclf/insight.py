@@ -12,10 +12,10 @@ import torch
 from sklearn.decomposition import PCA
 from sklearn.naive_bayes import ComplementNB
 
+from textclf.batches import Posts
 from textclf.data import Corpus
 from textclf.features import Features, weigh_counts
 from textclf.metrics import Report, evaluate
-from textclf.model import to_csr_tensor
 from textclf.predict import Classifier
 from textclf.train import predict_logits
 
@@ -66,7 +66,7 @@ def hidden_map(classifier: Classifier, X: sp.csr_matrix) -> np.ndarray:
     with torch.no_grad():
         hidden = torch.cat(
             [
-                model.hidden_activations(to_csr_tensor(X[i : i + 4096]))
+                model.hidden_activations(Posts(X, range(i, min(i + 4096, X.shape[0]))))
                 for i in range(0, X.shape[0], 4096)
             ]
         ).numpy()

@@ -1,4 +1,4 @@
-"""The tutorial's bag-of-words MLP, with a first layer that reads sparse rows directly."""
+"""The tutorial's bag-of-words MLP, whose first layer reads a batch of posts as sparse rows."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
+from textclf import native
+from textclf.batches import Posts
+
 # CSR matmul is all we use of torch's beta sparse support, and tests check it against nn.Linear.
 warnings.filterwarnings(
     "ignore", message="Sparse CSR tensor support is in beta", category=UserWarning
 )
+
+ACTIVATION_MODULES = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
 
 
 def to_csr_tensor(X: sp.csr_matrix) -> torch.Tensor:
@@ -32,22 +37,27 @@ class _SparseMatmul(torch.autograd.Function):
     """x @ weight for sparse x; the gradient x.T @ grad uses a transpose built once, in CSR."""
 
     @staticmethod
-    def forward(ctx, weight: torch.Tensor, x: torch.Tensor, x_t: torch.Tensor | None):
-        ctx.x, ctx.x_t = x, x_t
-        return x @ weight  # (rows, H)
+    def forward(ctx, weight: torch.Tensor, x: torch.Tensor, x_t: torch.Tensor):
+        ctx.x_t = x_t
+        return x @ weight  # (rows, out)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        x_t = ctx.x_t if ctx.x_t is not None else ctx.x.t().to_sparse_csr()
-        return x_t @ grad, None, None  # (V or words, H): only the rows the batch read
+        return ctx.x_t @ grad, None, None  # (x's columns, out): zero where x has no entry
 
 
-class SparseLinear(nn.Module):
-    """nn.Linear(vocabulary, out) on sparse input: the same outputs and gradients, costs O(nnz).
+def sparse_matmul(X: sp.csr_matrix, weight: torch.Tensor) -> torch.Tensor:
+    """X @ weight for a scipy CSR X, with its gradient for weight; never densified."""
+    return _SparseMatmul.apply(weight, to_csr_tensor(X), to_csr_tensor(X.T))
 
-    The weight is stored transposed, (vocabulary, out), a row per word, so a batch reads only the
-    rows of its words. Training passes those rows alone as `rows` (with the batch's word ids
-    renumbered into them), so the gradient is (words in batch, out), never (vocabulary, out).
+
+class WordLayer(nn.Module):
+    """nn.Linear(vocabulary, out) for bag-of-words posts: the same outputs and gradients, at a
+    cost set by the words in a batch rather than by the vocabulary.
+
+    The weight is stored transposed, (vocabulary, out), a row per word, as nn.EmbeddingBag stores
+    it, so that a batch reads only its words' rows. Its gradient is the full (vocabulary, out)
+    table any torch optimiser steps, zero in the rows the batch does not hold.
     """
 
     def __init__(self, in_features: int, out_features: int):
@@ -60,12 +70,19 @@ class SparseLinear(nn.Module):
         nn.init.uniform_(self.weight, -bound, bound)
         nn.init.uniform_(self.bias, -bound, bound)
 
-    def forward(
-        self, x: torch.Tensor, rows: torch.Tensor | None = None, x_t: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """x: CSR (batch, V), or (batch, words) renumbered into `rows`; x_t: its transpose."""
-        weight = self.weight if rows is None else rows
-        return _SparseMatmul.apply(weight, x, x_t) + self.bias
+    def forward(self, posts: Posts) -> torch.Tensor:
+        """(posts, out). An optimiser that keeps the table's rows up to date itself (RowAdam) has
+        made the product as it brought the batch's rows up to date (a forward pre-hook), from
+        those rows alone: posts.products, whose gradient it then takes."""
+        if posts.products is not None:
+            products = posts.products
+        elif torch.is_grad_enabled():
+            products = sparse_matmul(posts.rows, self.weight)
+        else:  # no gradient to keep: the native kernel, where one is built, reads rows in place
+            products = native.products(posts.matrix, posts.docs, self.weight)
+            if products is None:
+                products = to_csr_tensor(posts.rows) @ self.weight
+        return products + self.bias
 
 
 class SeededDropout(nn.Dropout):
@@ -85,7 +102,8 @@ class SeededDropout(nn.Dropout):
 
 
 class MLP(nn.Module):
-    """SparseLinear, then (ReLU, Dropout, Linear) per further hidden layer, then the classifier."""
+    """WordLayer, then (activation, Dropout, Linear) per further hidden layer, then the
+    classifier: the tutorial's Linear 100, ReLU, Linear 100, ReLU, Linear by default."""
 
     def __init__(
         self,
@@ -94,13 +112,18 @@ class MLP(nn.Module):
         hidden: int = 100,
         layers: int = 2,
         dropout: float = 0.0,
+        activation: str = "relu",
     ):
         super().__init__()
-        self.first = SparseLinear(vocabulary_size, hidden)
+        self.first = WordLayer(vocabulary_size, hidden)
         body: list[nn.Module] = []
         for _ in range(layers - 1):
-            body += [nn.ReLU(), SeededDropout(dropout), nn.Linear(hidden, hidden)]
-        body += [nn.ReLU(), SeededDropout(dropout)]
+            body += [
+                ACTIVATION_MODULES[activation](),
+                SeededDropout(dropout),
+                nn.Linear(hidden, hidden),
+            ]
+        body += [ACTIVATION_MODULES[activation](), SeededDropout(dropout)]
         self.body = nn.Sequential(*body)
         self.head = nn.Linear(hidden, classes)
 
@@ -109,15 +132,10 @@ class MLP(nn.Module):
             if isinstance(module, SeededDropout):
                 module.generator = generator
 
-    def hidden_activations(self, x: torch.Tensor, rows=None, x_t=None) -> torch.Tensor:
-        """The last hidden layer's output, (batch, hidden)."""
-        return self.body(self.first(x, rows, x_t))
+    def hidden_activations(self, posts: Posts) -> torch.Tensor:
+        """The last hidden layer's output, (posts, hidden)."""
+        return self.body(self.first(posts))
 
-    def forward(self, x: torch.Tensor, rows=None, x_t=None) -> torch.Tensor:
-        """Logits (batch, classes); see SparseLinear.forward for rows and x_t."""
-        return self.head(self.hidden_activations(x, rows, x_t))
-
-    def logits_from_products(self, products: torch.Tensor) -> torch.Tensor:
-        """Logits given x @ first.weight computed by the caller (training's C kernels read and
-        step the word table themselves, so autograd stops at the product)."""
-        return self.head(self.body(products + self.first.bias))
+    def forward(self, posts: Posts) -> torch.Tensor:
+        """Logits, (posts, classes)."""
+        return self.head(self.hidden_activations(posts))

@@ -14,7 +14,7 @@ from textclf.features import Features, fit_features
 from textclf.memory import release_freed_memory
 from textclf.metrics import Report, evaluate
 from textclf.predict import Classifier
-from textclf.train import EpochRecord, predict_logits, train
+from textclf.train import EpochRecord, posts_used, predict_logits, train
 
 
 @dataclass(eq=False)  # a run is itself: compared by identity, never array by array
@@ -26,6 +26,7 @@ class Run:
     report: Report  # on the test posts
     test_probabilities: np.ndarray  # (n_test, classes)
     stopped: bool = False
+    backend: str = ""  # what trained the word table: C kernels or PyTorch, and which optimiser
     number: int = 0  # its place among a session's runs, set by the app
     data_name: str = "20 Newsgroups"  # the corpus it learned from
     data_source: object = None  # the app's record of a person's file; None for the newsgroups
@@ -37,6 +38,7 @@ class Run:
             "train_seconds": self.train_seconds,
             "epochs_run": len(self.history),
             "stopped_early": self.stopped,
+            "backend": self.backend,
             "vocabulary_size": len(self.classifier.vectorizer.vocabulary_),
             "data": self.data_name,
             "history": [record.__dict__ for record in self.history],
@@ -63,10 +65,11 @@ def load_and_vectorise(
 def training_problems(config: TrainConfig, train_posts: int) -> list[str]:
     """What stops config from training on this many posts, said before any time is spent."""
     problems = []
-    if config.batch_size > train_posts:
+    used = posts_used(train_posts, config.train_share)
+    if config.batch_size > used:
         problems.append(
-            f"batch-size: {config.batch_size:,} is larger than the {train_posts:,} training "
-            f"posts; choose at most {train_posts:,}"
+            f"batch-size: {config.batch_size:,} is larger than the {used:,} training "
+            f"posts used; choose at most {used:,}"
         )
     return problems
 
@@ -107,5 +110,6 @@ def run(
         report=report,
         test_probabilities=probabilities,
         stopped=trained.stopped,
+        backend=trained.backend,
         data_name=corpus.name,
     )

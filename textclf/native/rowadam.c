@@ -1,8 +1,8 @@
-/* RowAdam's per-step work on the word table (textclf/optim.py, NativeRowAdam): each row a
+/* RowAdam's per-step work on the word table (textclf/native/rowadam.py, NativeRowAdam): each row a
  * batch reads is read from the table once and written once, where PyTorch's ops take a gather,
  * a dozen elementwise passes and a scatter. A step waits on memory more than it computes, so
  * its walk over the rows is shared by every core, and the next batch is gathered on a thread
- * of its own meanwhile. Built and loaded by textclf/kernels.py. */
+ * of its own meanwhile. Built and loaded by textclf/native/build.py. */
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>

@@ -1,0 +1,35 @@
+"""How many cores this process may use, and how many threads torch gets for training."""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+
+import torch
+
+
+@functools.cache
+def available_cores() -> int:
+    """The cores this process may use: its CPU affinity, capped by a container's CPU quota (a
+    hosted demo's container often sees every core of the host but may use only one or two)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 quota: the affinity is the limit
+    return max(1, cores or 1)
+
+
+def set_torch_threads(native: bool) -> int:
+    """Torch threads for a training run, set deliberately. With the C kernels, one: what is
+    left to torch is small layers, whose work does not pay for waking a second thread, and
+    whose OpenMP threads spin-wait for each other, so that a busy core (the person's browser
+    on the same machine, another session) stalls every op: Train to results in Chromium on a
+    2-core machine took 2.0 s with two threads, 0.9 s with one; training alone, no slower. The
+    kernels use every core themselves, with threads that do not spin. Without them: every core
+    for torch (more threads than cores only contend)."""
+    torch.set_num_threads(1 if native else available_cores())
+    return torch.get_num_threads()
