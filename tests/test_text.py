@@ -1,0 +1,44 @@
+"""Strings from files shown on a terminal: what a person sees, and that it reads back exactly."""
+
+import codecs
+
+import pytest
+
+from textclf.text import printable
+
+
+def read_back(shown: str) -> str:
+    """What Python reads from printable's output as a string literal's body."""
+    return codecs.decode(shown.encode("ascii", "backslashreplace"), "unicode_escape")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["sci.space", "Grüße aus Köln", "日本語のテキスト", "C'est l'été", "a\u00a0b", "emoji 🙂", ""],
+)
+def test_ordinary_text_of_any_script_is_shown_as_it_is(text):
+    assert printable(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m"),  # colour: a terminal would obey it
+        ("\x1b]0;pwned\x07", "\\x1b]0;pwned\\x07"),  # retitles the window, then rings
+        ("two\nlines\r\tend", "two\\nlines\\r\\tend"),
+        ("abc\u202edcba", "abc\\u202edcba"),  # right-to-left override reorders what is shown
+        ("zero\u200bwidth", "zero\\u200bwidth"),
+        ("line\u2028separator", "line\\u2028separator"),
+        ("\x9bcsi", "\\x9bcsi"),  # the one-byte escape of 8-bit terminals
+        ("lone \ud800", "lone \\ud800"),
+        ("private \U000f0000", "private \\U000f0000"),
+        ("a\\x1b", "a\\\\x1b"),  # a backslash is doubled, so it cannot pass for an escape
+    ],
+)
+def test_characters_a_terminal_acts_on_are_shown_escaped(text, shown):
+    assert printable(text) == shown
+    assert read_back(shown) == text
+
+
+def test_an_escape_and_its_spelling_are_shown_differently():
+    assert printable("\x1b") != printable("\\x1b")
