@@ -360,3 +360,33 @@ def test_runs_on_a_file_and_on_newsgroups_restore_without_retraining(app, subjec
     assert len(app.session_state["runs"]) == 2
     assert accuracy_shown(app) == pytest.approx(file_run.report.accuracy, abs=5e-5)
     assert any("the file of the run you restored" in c.value for c in app.sidebar.caption)
+
+
+def test_the_new_knobs_come_from_a_link_and_the_page_says_what_trained():
+    at = open_link(
+        {
+            "activation": "tanh",
+            "optimizer": "sgd",
+            "weight-decay": "0.0001",
+            "train-share": "0.5",
+            "epochs": "3",
+        }
+    )
+    assert not at.exception and not at.warning
+    run = at.session_state["run"]
+    config = run.config
+    assert (config.activation, config.optimizer) == ("tanh", "sgd")
+    assert (config.weight_decay, config.train_share) == (0.0001, 0.5)
+    assert at.selectbox(key="activation").value == "tanh"
+    assert at.radio(key="optimizer").value == "sgd"
+    caption = next(c.value for c in at.caption if "Trained by" in c.value)
+    assert "PyTorch (SGD, full table)" in caption and "50% of the training texts" in caption
+
+
+def test_changing_the_activation_retrains_with_it(app):
+    app.selectbox(key="activation").set_value("gelu").run()
+    assert not app.exception
+    run = app.session_state["run"]
+    assert run.config.activation == "gelu"
+    assert type(run.classifier.model.body[0]).__name__ == "GELU"
+    assert "row-wise Adam" in run.backend

@@ -71,3 +71,15 @@ def test_unknown_newsgroups_are_left_out_of_a_list():
     reading = read_link({"categories": ["sci.space", "sci.fiction", "rec.autos"]})
     assert reading.settings["categories"] == ("sci.space", "rec.autos")
     assert any("1 unknown value" in item for item in reading.ignored)
+
+
+def test_the_new_knobs_travel_in_a_link():
+    config = replace(
+        TUTORIAL, activation="gelu", optimizer="sgd", weight_decay=0.001, train_share=0.25
+    )
+    query = link_query(config)
+    assert query == "activation=gelu&optimizer=sgd&weight-decay=0.001&train-share=0.25"
+    reading = read_link(parse_qs(query))
+    assert reading.ignored == [] and replace(TUTORIAL, **reading.settings) == config
+    bad = read_link({"activation": ["softmax"], "optimizer": ["lbfgs"], "train-share": ["0"]})
+    assert bad.settings == {} and len(bad.ignored) == 3
