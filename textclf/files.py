@@ -1,0 +1,45 @@
+"""Reading a file a stranger names: a regular file only, and never more bytes than a cap."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+
+class FileRefused(ValueError):
+    """Not a regular file (size None), or one holding more bytes than allowed (size: at least how
+    many it holds)."""
+
+    def __init__(self, message: str, size: int | None = None):
+        super().__init__(message)
+        self.size = size
+
+
+def read_capped(path: str | Path, cap: int) -> bytes:
+    """The bytes of the regular file at path; FileRefused for a device, a pipe or a folder, whose
+    reading may never end (/dev/zero), or for a file over cap bytes; OSError if it cannot be
+    opened. The checks ask the opened descriptor (fstat), so the path cannot be swapped between
+    check and read, and the read stops at cap + 1 bytes even if the file grows meanwhile."""
+    # O_NONBLOCK: opening a named pipe would otherwise wait for a writer; regular files ignore it
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileRefused("not a regular file")
+        if info.st_size > cap:
+            raise FileRefused(f"{info.st_size} bytes, over the cap of {cap}", info.st_size)
+        file = open(descriptor, "rb")  # closes the descriptor from here on
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with file:
+        data = file.read(info.st_size + 1)
+        while len(data) <= cap:  # more than fstat said: it grows, or it is sized 0 like /proc's
+            more = file.read(min(cap + 1 - len(data), 2**24))
+            if not more:
+                break
+            data += more
+    if len(data) > cap:
+        raise FileRefused(f"over {cap} bytes", len(data))
+    return data
