@@ -1,6 +1,8 @@
 """A person's own labelled files: read in every usual shape, split fairly, refused clearly."""
 
+import io
 import json
+import os
 import tracemalloc
 
 import numpy as np
@@ -155,3 +157,29 @@ def test_a_200_mb_file_is_refused_before_it_is_read(tmp_path):
     with open(big, "rb") as upload:  # an open file (an upload) is measured the same way
         with pytest.raises(DataProblem, match="the limit is 50 MB"):
             read_table(upload, "big.csv")
+
+
+@pytest.mark.parametrize("path", ["/dev/zero", "/dev/urandom", "/proc/self"])
+def test_devices_and_folders_are_refused_in_one_sentence(path):
+    with pytest.raises(DataProblem, match="is not a regular file but a device, a pipe or a folder"):
+        read_table(path)
+
+
+def test_a_named_pipe_is_refused_without_waiting(tmp_path):
+    pipe = tmp_path / "data.csv"
+    os.mkfifo(pipe)
+    with pytest.raises(DataProblem, match="not a regular file"):
+        read_table(pipe)  # a blocking open would hang here until a writer came
+
+
+def test_an_upload_is_read_no_further_than_the_limit():
+    class Endless(io.RawIOBase):  # a stream that cannot say its size
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            buffer[:] = b"x" * len(buffer)
+            return len(buffer)
+
+    with pytest.raises(DataProblem, match="the limit is 50 MB"):
+        read_table(io.BufferedReader(Endless()), "upload.csv")

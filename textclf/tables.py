@@ -1,7 +1,8 @@
 """A person's own labelled texts: a CSV, TSV or JSON Lines file read into a Corpus.
 
 Files come from strangers, so every refusal is a DataProblem whose message says what is wrong
-and what to do; nothing else escapes. Size is checked before a byte is read.
+and what to do; nothing else escapes. Size is checked before a byte is read, and a path is read
+only if it names a regular file.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from textclf.data import Corpus, DataProblem
+from textclf.files import FileRefused, read_capped
 
 __all__ = ["DataProblem", "Table", "corpus_from_tables", "guess_columns", "read_table"]
 
@@ -49,37 +50,46 @@ class Table:
     notes: tuple[str, ...] = ()  # how it was read, when that is worth saying
 
 
-def _size(source) -> int:
-    if isinstance(source, (bytes, bytearray)):
-        return len(source)
-    if isinstance(source, (str, Path)):
-        return os.stat(source).st_size
-    position = source.tell()
-    size = source.seek(0, io.SEEK_END)
-    source.seek(position)
-    return size - position
+def _too_large(name: str, size: int) -> DataProblem:
+    return DataProblem(
+        f"{name} is {size / 2**20:.0f} MB; the limit is {MAX_FILE_MB} MB. Use a sample of its rows."
+    )
 
 
 def _read_bytes(source, name: str) -> bytes:
-    try:
-        size = _size(source)
-    except FileNotFoundError:
-        raise DataProblem(f"{name}: no such file") from None
-    except OSError as error:
-        raise DataProblem(f"{name}: cannot be read ({error.strerror or error})") from None
-    if size > MAX_FILE_MB * 2**20:
-        raise DataProblem(
-            f"{name} is {size / 2**20:.0f} MB; the limit is {MAX_FILE_MB} MB. "
-            "Use a sample of its rows."
-        )
+    cap = MAX_FILE_MB * 2**20
     if isinstance(source, (bytes, bytearray)):
+        if len(source) > cap:
+            raise _too_large(name, len(source))
         return bytes(source)
     if isinstance(source, (str, Path)):
         try:
-            return Path(source).read_bytes()
-        except OSError as error:
-            raise DataProblem(f"{name}: cannot be read ({error.strerror or error})") from None
-    return source.read()
+            return read_capped(source, cap)
+        except FileRefused as refusal:
+            if refusal.size is not None:
+                raise _too_large(name, refusal.size) from None
+            raise DataProblem(  # the whole path: /dev/zero says more than zero
+                f"{source} is not a regular file but a device, a pipe or a folder: give the path "
+                "of a saved CSV, TSV or JSON Lines file"
+            ) from None
+        except FileNotFoundError:
+            raise DataProblem(f"{name}: no such file") from None
+        except (OSError, ValueError) as error:  # ValueError: a path with a NUL in it
+            reason = getattr(error, "strerror", None) or error
+            raise DataProblem(f"{name}: cannot be read ({reason})") from None
+    try:
+        if source.seekable():  # an upload: measured before it is read
+            position = source.tell()
+            size = source.seek(0, io.SEEK_END) - position
+            source.seek(position)
+            if size > cap:
+                raise _too_large(name, size)
+        data = source.read(cap + 1)  # a stream that cannot say its size: read one byte past
+    except OSError as error:
+        raise DataProblem(f"{name}: cannot be read ({error.strerror or error})") from None
+    if len(data) > cap:
+        raise _too_large(name, len(data))
+    return data
 
 
 def _decode(raw: bytes, name: str) -> tuple[str, tuple[str, ...]]:
