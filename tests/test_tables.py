@@ -1,5 +1,6 @@
 """A person's own labelled files: read in every usual shape, split fairly, refused clearly."""
 
+import datetime
 import io
 import json
 import os
@@ -157,6 +158,93 @@ def test_a_200_mb_file_is_refused_before_it_is_read(tmp_path):
     with open(big, "rb") as upload:  # an open file (an upload) is measured the same way
         with pytest.raises(DataProblem, match="the limit is 50 MB"):
             read_table(upload, "big.csv")
+
+
+def forms_export(rows, questions, stamp) -> bytes:
+    """A Google Forms response sheet downloaded as CSV: a Timestamp column first, then one column
+    per question, headed by the question itself."""
+    start = datetime.datetime(2024, 3, 4, 9, 15, 2)
+    answers = [
+        (stamp(start + datetime.timedelta(minutes=7 * i)), text, label)
+        for i, (text, label) in enumerate(rows)
+    ]
+    return delimited(answers, questions).encode()
+
+
+def us_stamp(moment):
+    return moment.strftime("%Y/%m/%d %-I:%M:%S %p GMT+1")  # 2024/03/04 9:15:02 AM GMT+1
+
+
+def german_stamp(moment):
+    return moment.strftime("%d.%m.%Y %H:%M:%S")  # 04.03.2024 09:15:02
+
+
+def test_a_google_forms_export_with_questions_for_names_is_read(subjects):
+    rows = subjects[::40]  # 122 answers, all five newsgroups
+    questions = [
+        "Timestamp",
+        "What was the subject of the last post you read?",
+        "Which newsgroup was it posted to?",
+    ]
+    table = read_table(forms_export(rows, questions, us_stamp), "Form responses 1.csv")
+    assert list(table.frame.columns) == questions
+    assert table.frame.iloc[0, 0] == "2024/03/04 9:15:02 AM GMT+1"  # the first answer is kept
+    assert (table.text_column, table.label_column) == tuple(questions[1:])
+    corpus = corpus_from_tables(table)
+    assert len(corpus.train_texts) + len(corpus.test_texts) == len(rows)
+    assert corpus.label_names == tuple(sorted({group for _, group in rows}))
+
+
+def test_a_german_forms_export_of_sayings_is_read(sayings):
+    rows = sayings[::10]  # 114 sayings of six kinds, many over several lines
+    questions = [
+        "Zeitstempel",
+        "Welcher Spruch gefällt Ihnen am besten?",
+        "Was für ein Spruch ist das?",
+    ]
+    table = read_table(forms_export(rows, questions, german_stamp), "Antworten.csv")
+    assert (table.text_column, table.label_column) == tuple(questions[1:])
+    corpus = corpus_from_tables(table)
+    assert len(corpus.train_texts) + len(corpus.test_texts) == len(rows)
+    assert set(corpus.label_names) == {kind for _, kind in rows}
+
+
+def test_a_forms_export_without_its_header_line_is_still_refused(subjects):
+    raw = forms_export(subjects[::40], ["Timestamp", "Subject?", "Group?"], us_stamp)
+    headless = raw.split(b"\n", 1)[1]
+    assert "no header" in refusal(headless)
+
+
+@pytest.mark.parametrize(
+    ("header", "column", "value"),
+    [
+        (["text", "label"], 1, "label"),
+        (["text", "label"], 1, "text"),
+        (["text", "label"], 0, "text"),
+        (["subject", "category"], 1, "category"),
+    ],
+)
+def test_a_value_equal_to_a_column_name_is_read(subjects, header, column, value):
+    """A label "label" (or a text "text") is a value like any other, not a sign that the header
+    line is missing."""
+    rows = [list(row) for row in subjects[:300]]
+    for row in rows[::5]:
+        row[column] = value
+    table = read_table(delimited(rows, header).encode(), "values.csv")
+    assert table.frame.values.tolist() == rows  # every row kept, the first one too
+    corpus = corpus_from_tables(table)
+    assert len(corpus.train_texts) + len(corpus.test_texts) == len(rows)
+    if column == 1:
+        assert value in corpus.label_names
+
+
+def test_json_lines_with_a_label_named_label_are_read(subjects):
+    lines = [
+        json.dumps({"text": text, "label": "label" if i % 4 == 0 else group})
+        for i, (text, group) in enumerate(subjects[:200])
+    ]
+    table = read_table("\n".join(lines).encode(), "a.jsonl")
+    assert "label" in corpus_from_tables(table).label_names
 
 
 @pytest.mark.parametrize("path", ["/dev/zero", "/dev/urandom", "/proc/self"])

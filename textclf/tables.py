@@ -140,16 +140,59 @@ def _json_lines(text: str, name: str) -> pd.DataFrame:
     return frame.map(lambda v: "" if v is None or v != v else str(v)).astype(str)
 
 
-def _looks_like_data(column: str, values: pd.Series) -> bool:
-    """A header cell that is a number, a sentence or one of its own column's values: the file's
-    first line is a row of data, not the columns' names."""
-    value = column.strip()
+NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")
+# a number, date or time as spreadsheets and Google Forms write them: 2024/03/04 9:15:02 AM GMT+1,
+# 04.03.2024 09:15:02, 2024-03-04T09:15, 3.5
+NUMBER_OR_DATE = re.compile(r"[-+]?\d[\d\s/.:,T+-]*(?:\s*(?:[AaPp]\.?[Mm]\.?|GMT|UTC|Z)[\d:+-]*)*")
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _differs_in_kind(cell: str, values: pd.Series) -> bool:
+    """A first-line cell unlike every value below it: a name over numbers or dates (a Google
+    Forms export's Timestamp), or a question over its answers (a few labels, each given several
+    times, none of them the cell and none as long)."""
+    values = values.str.strip()
+    values = values[values != ""]
+    if values.empty:
+        return False
+    if not NUMBER_OR_DATE.fullmatch(cell) and values.str.fullmatch(NUMBER_OR_DATE).all():
+        return True
+    labels = set(values)
     return (
-        bool(re.fullmatch(r"[-+]?\d+(\.\d+)?", value))
-        or len(value) > 40
-        or len(value.split()) > 3
-        or "\n" in value
-        or bool(value and (values.str.strip() == value).any())
+        len(labels) <= MAX_LABELS
+        and len(values) >= 2 * len(labels)
+        and cell not in labels
+        and _words(cell) > max(map(_words, labels))
+    )
+
+
+def _names_columns(frame: pd.DataFrame) -> bool:
+    """Whether the first line clearly names the columns, even when its cells read like sentences
+    (questions) or are also values below (a label "label"): its cells are distinct, and two of
+    them are usual column names or one differs in kind from its column."""
+    columns = list(frame.columns)
+    repeated = (re.fullmatch(r"(.+)\.\d+", c) for c in columns)  # pandas renames a repeat a.1
+    if any(match and match[1] in columns for match in repeated):
+        return False
+    usual = sum(c.lower() in TEXT_NAMES + LABEL_NAMES for c in columns)
+    return usual >= 2 or any(_differs_in_kind(c, frame.iloc[:, i]) for i, c in enumerate(columns))
+
+
+def _first_line_is_data(frame: pd.DataFrame) -> bool:
+    """Whether the file's first line, read as the columns' names, is a row of data: a name that
+    is a number or spans lines always is; one that is a sentence or one of its own column's
+    values is, unless the line clearly names the columns."""
+    columns = list(frame.columns)
+    if any(NUMBER.fullmatch(c) or "\n" in c for c in columns):
+        return True
+    if _names_columns(frame):
+        return False
+    return any(
+        len(c) > 40 or _words(c) > 3 or bool(c and (frame.iloc[:, i].str.strip() == c).any())
+        for i, c in enumerate(columns)
     )
 
 
@@ -164,7 +207,8 @@ def read_table(source: str | Path | bytes | BinaryIO, name: str | None = None) -
     if not text.strip():
         raise DataProblem(f"{name} is empty")
     suffix = Path(name).suffix.lower()
-    if suffix in (".jsonl", ".ndjson", ".json") or text.lstrip()[:1] == "{":
+    json_lines = suffix in (".jsonl", ".ndjson", ".json") or text.lstrip()[:1] == "{"
+    if json_lines:  # its names are the objects' keys: no line of data can pass for them
         frame = _json_lines(text, name)
     else:
         delimiter = _delimiter(text, name)
@@ -180,7 +224,11 @@ def read_table(source: str | Path | bytes | BinaryIO, name: str | None = None) -
             detail = str(error).strip().splitlines()[-1][:200]
             raise DataProblem(f"{name} cannot be read as a table: {detail}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    if len(frame.columns) and any(_looks_like_data(c, frame[c]) for c in frame.columns):
+    twice = frame.columns[frame.columns.duplicated()]
+    if len(twice):
+        raise DataProblem(f"{name} has two columns named {twice[0][:40]!r}: rename one of them")
+    frame = frame.fillna("").astype(str)  # a short row's missing cells
+    if len(frame.columns) and not json_lines and _first_line_is_data(frame):
         first = ", ".join(repr(c[:40]) for c in frame.columns[:3])
         raise DataProblem(
             f"{name} has no header line: its first line ({first}) looks like data. "
@@ -193,7 +241,6 @@ def read_table(source: str | Path | bytes | BinaryIO, name: str | None = None) -
         )
     if frame.empty:
         raise DataProblem(f"{name} has a header line but no rows")
-    frame = frame.fillna("").astype(str)
     text_column, label_column = guess_columns(frame)
     return Table(frame, name, text_column, label_column, notes)
 
