@@ -4,11 +4,13 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
 
 from tests.conftest import ARCHIVE, ROOT
+from tests.modelfiles import altered, inflated
 from tests.realfiles import delimited, saying_rows, subject_rows
 from textclf.tables import corpus_from_tables, read_table
 
@@ -82,12 +84,113 @@ def test_bad_options_exit_2_with_one_line(args, fragment):
     assert result.stdout == ""
 
 
+def one_line_error(result, command="predict") -> str:
+    """The one line a refused command prints on stderr (exit code 2, nothing on stdout)."""
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].isprintable(), result.stderr
+    assert lines[0].startswith(f"python -m textclf {command}: error: ")
+    return lines[0]
+
+
 def test_predict_refuses_a_file_that_is_not_a_model(tmp_path):
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"\x00" * 100)
     result = textclf("predict", "--model", str(junk), "hello")
-    assert result.returncode == 1 and "not an intact textclf model" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "not an intact textclf model" in one_line_error(result)
+
+
+@pytest.fixture(scope="module")
+def model_bytes(tutorial_run):
+    from textclf.persist import classifier_to_bytes
+
+    return classifier_to_bytes(tutorial_run.classifier)
+
+
+def set_labels(labels):
+    def change(payload):
+        payload["meta"]["labels"] = labels
+
+    return change
+
+
+def nan_bias(payload):
+    payload["state_dict"]["head.bias"][1] = float("nan")
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda data: data[: len(data) // 3], "not an intact textclf model file"),
+        (lambda data: altered(data, set_labels([1, 2, 3])), "labels are not a list of texts"),
+        (lambda data: altered(data, set_labels(["a", "b"])), "head.weight is (3, 100)"),
+        (lambda data: altered(data, set_labels(["a", "b", "c", "d"])), "head.weight is (3, 100)"),
+        (lambda data: altered(data, set_labels(["a", "a", "b"])), "label 'a' appears twice"),
+        (lambda data: altered(data, nan_bias), "head.bias holds values that are not finite"),
+        (lambda data: b"PK\x05\x06" + bytes(18), "not an intact textclf model file"),
+    ],
+)
+def test_predict_refuses_a_damaged_or_altered_model_in_one_line(tmp_path, model_bytes, make, says):
+    path = tmp_path / "model.pt"
+    path.write_bytes(make(model_bytes))
+    assert says in one_line_error(textclf("predict", "--model", str(path), "the pitcher"))
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("/dev/zero", "/dev/zero is not a regular file (a device, a pipe or a folder)"),
+        ("/tmp", "/tmp is not a regular file"),
+        ("/no/such/model.pt", "cannot read /no/such/model.pt: No such file or directory"),
+    ],
+)
+def test_predict_refuses_what_is_not_a_file_at_once(path, says):
+    assert says in one_line_error(textclf("predict", "--model", path, "the pitcher"))
+
+
+def peak_of(*args) -> tuple[int, str, float]:
+    """Runs `python -m textclf *args`: its exit code, its stderr and its peak memory in MB."""
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "textclf", *args],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        _, status, usage = os.wait4(process.pid, 0)  # the rusage of this process alone
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stderr.seek(0)
+        return process.returncode, stderr.read().decode(), usage.ru_maxrss / 1024
+
+
+def test_predict_refuses_a_4_gib_tensor_in_a_few_mb_without_allocating_it(tmp_path, model_bytes):
+    path = tmp_path / "bomb.pt"
+    path.write_bytes(inflated(model_bytes, 2**30))  # made 4.6 GB of memory before it was refused
+    code, stderr, peak_mb = peak_of("predict", "--model", str(path), "the pitcher")
+    assert code == 2 and "is compressed" in stderr and len(stderr.splitlines()) == 1
+    assert peak_mb < 1000  # a predict with the intact model peaks at about 420 MB
+
+
+def test_labels_from_a_model_file_reach_the_terminal_escaped(tmp_path, model_bytes):
+    labels = ["\x1b[2J\x1b[31mred", "bell\x07\nnext line", "rtl\u202eltr"]
+    path = tmp_path / "model.pt"
+    path.write_bytes(altered(model_bytes, set_labels(labels)))
+    result = textclf("predict", "--model", str(path), "--explain", "the pitcher threw")
+    assert result.returncode == 0, result.stderr
+    assert all(line.isprintable() for line in result.stdout.splitlines())
+    for shown in ("\\x1b[2J\\x1b[31mred", "bell\\x07\\nnext line", "rtl\\u202eltr"):
+        assert shown in result.stdout
+    as_json = textclf("predict", "--model", str(path), "--json", "the pitcher threw")
+    assert set(json.loads(as_json.stdout)["probabilities"]) == set(labels)  # JSON escapes itself
+    assert as_json.stdout.isascii()
+
+
+def test_predict_reads_standard_input_no_further_than_its_limit(tmp_path, model_bytes):
+    path = tmp_path / "model.pt"
+    path.write_bytes(model_bytes)
+    result = textclf("predict", "--model", str(path), "-", stdin="pitcher " * 700_000)
+    assert result.returncode == 0 and "over 5,000,000 characters" in result.stdout
 
 
 def test_predict_explains_its_answer(tmp_path):
@@ -151,6 +254,22 @@ def test_train_on_your_own_file_comparable_to_scikit_learn(tmp_path, name, rows,
     predicted = textclf("predict", "--model", str(tmp_path / "m"), text, "--explain", "--json")
     assert predicted.returncode == 0, predicted.stderr
     assert set(json.loads(predicted.stdout)["probabilities"]) == set(corpus.label_names)
+
+
+def test_train_refuses_a_device_as_data_in_one_line():
+    says = "/dev/zero is not a regular file but a device, a pipe or a folder"
+    assert says in one_line_error(textclf("train", "--data", "/dev/zero"), "train")
+
+
+def test_labels_from_a_data_file_reach_the_terminal_escaped(tmp_path):
+    escape = {"rec.autos": "\x1b[2Jautos", "sci.med": "med\u202e"}
+    rows = [(text, escape.get(group, group)) for text, group in subject_rows()[::10]]
+    path = tmp_path / "subjects.csv"
+    path.write_text(delimited(rows, ["subject", "group"]))
+    result = textclf("train", "--data", str(path), "--epochs", "2")
+    assert result.returncode == 0, result.stderr
+    assert all(line.isprintable() for line in result.stdout.splitlines())
+    assert "\\x1b[2Jautos" in result.stdout and "med\\u202e" in result.stdout
 
 
 def test_a_bad_file_exits_2_with_one_line(tmp_path):

@@ -17,6 +17,7 @@ from textclf.config import (
     parse_setting,
     settings_problems,
 )
+from textclf.text import printable
 
 
 class _Parser(argparse.ArgumentParser):
@@ -183,14 +184,14 @@ def _train(args: argparse.Namespace) -> int:
         return 2
     try:
         corpus, features = load_and_vectorise(config, _load_corpus(args, config))
-    except DataProblem as error:
-        print(f"python -m textclf train: error: {error}", file=sys.stderr)
+    except DataProblem as error:  # it may quote the file: printable
+        print(f"python -m textclf train: error: {printable(str(error))}", file=sys.stderr)
         return 2
     except DataUnavailable as error:
         print(f"python -m textclf train: {error}", file=sys.stderr)
         return 1
     for note in corpus.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {printable(note)}", file=sys.stderr)
     problems = training_problems(config, features.X_train.shape[0])
     if problems:
         print(f"python -m textclf train: error: {'; '.join(problems)}", file=sys.stderr)
@@ -210,12 +211,11 @@ def _train(args: argparse.Namespace) -> int:
         return 0
     report = result.report
     print(f"test accuracy {report.accuracy:.4f}  training loop {result.train_seconds:.2f}s")
-    width = max(len(label) for label in report.labels)
+    width = max(len(printable(label)) for label in report.labels)
     print(f"{'':<{width}}  precision  recall     f1  support")
     for s in report.per_class:
-        print(
-            f"{s.label:<{width}}  {s.precision:9.3f}  {s.recall:6.3f}  {s.f1:5.3f}  {s.support:7d}"
-        )
+        label = printable(s.label)  # a person's file names the labels
+        print(f"{label:<{width}}  {s.precision:9.3f}  {s.recall:6.3f}  {s.f1:5.3f}  {s.support:7d}")
     if args.save:
         print(f"model saved to {args.save}")
     return 0
@@ -224,14 +224,15 @@ def _train(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from textclf.explain import explain
     from textclf.persist import ModelFileError, load_classifier
-    from textclf.predict import predict_text
+    from textclf.predict import MAX_TEXT_CHARS, predict_text
 
-    text = sys.stdin.read() if args.text == "-" else args.text
+    # one character past the limit is enough for predict_text to say the text is too long
+    text = sys.stdin.read(MAX_TEXT_CHARS + 1) if args.text == "-" else args.text
     try:
         classifier = load_classifier(args.model)
-    except ModelFileError as error:
-        print(f"python -m textclf predict: {error}", file=sys.stderr)
-        return 1
+    except ModelFileError as error:  # it may quote the file: printable
+        print(f"python -m textclf predict: error: {printable(str(error))}", file=sys.stderr)
+        return 2
     prediction = predict_text(classifier, text)
     explanation = explain(classifier, text) if args.explain else None
     if args.json:
@@ -247,18 +248,21 @@ def _predict(args: argparse.Namespace) -> int:
             }
         print(json.dumps(output))
         return 0
+    # labels and words come from the model file (and the text): printable, never raw
     if prediction.message:
         print(prediction.message)
     for label, probability in prediction.ranked():
-        print(f"{probability:7.4f}  {label}")
+        print(f"{probability:7.4f}  {printable(label)}")
     if explanation is not None:
         if explanation.warning:
             print(explanation.warning)
         for label, _ in prediction.ranked()[:2]:
-            words = ", ".join(f"{w} {e:+.3f}" for w, e in explanation.ranked(label, top=8))
-            print(f"raise {label}: {words}")
+            ranked = explanation.ranked(label, top=8)
+            words = ", ".join(f"{printable(w)} {e:+.3f}" for w, e in ranked)
+            print(f"raise {printable(label)}: {words}")
         if explanation.unknown:
-            print(f"never seen in training: {', '.join(explanation.unknown[:20])}")
+            unknown = ", ".join(map(printable, explanation.unknown[:20]))
+            print(f"never seen in training: {unknown}")
     return 0
 
 
