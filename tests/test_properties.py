@@ -1,19 +1,25 @@
-"""Any input at all: the file reader, the predictor and the link reader answer or refuse clearly,
-never with an unhandled exception (property-based, with hypothesis)."""
+"""Any input at all: the file reader, the model reader, the predictor and the link reader answer
+or refuse clearly, never with an unhandled exception; what reaches a terminal is escaped
+(property-based, with hypothesis)."""
 
+import codecs
 import csv
 import io
+import unicodedata
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.modelfiles import altered, record, records, with_record
 from textclf.config import TrainConfig
 from textclf.explain import explain
 from textclf.features import fit_features
 from textclf.links import read_link
+from textclf.persist import ModelFileError, classifier_from_bytes, classifier_to_bytes
 from textclf.predict import predict_text
 from textclf.tables import DataProblem, corpus_from_tables, read_table
+from textclf.text import UNSAFE_CATEGORIES, printable
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -108,3 +114,114 @@ def test_any_link_gives_usable_settings_and_a_notice_for_the_rest(params):
     assert all(isinstance(item, str) and item for item in reading.ignored)
     if reading.text is not None:
         assert len(reading.text) <= 1000
+
+
+@pytest.fixture(scope="module")
+def small_model(corpus) -> bytes:
+    """A real model file small enough to alter 150 times: TF-IDF (it holds an idf), 300 words."""
+    from textclf.config import TUTORIAL, replace
+    from textclf.pipeline import run
+
+    config = replace(TUTORIAL, features="tfidf", max_features=300, hidden=8, epochs=1)
+    return classifier_to_bytes(run(config, corpus).classifier)
+
+
+def load_or_refuse(data: bytes):
+    try:
+        return classifier_from_bytes(data)
+    except ModelFileError as error:
+        message = str(error)
+        assert message and message.isprintable(), "a refusal is one printable line"
+        return None
+
+
+def assert_usable(classifier):
+    assert len(set(classifier.labels)) == len(classifier.labels) >= 2
+    prediction = predict_text(classifier, "the pitcher threw a curveball to the shuttle")
+    probabilities = list(prediction.probabilities.values())
+    assert len(probabilities) == len(classifier.labels)
+    assert sum(probabilities) == pytest.approx(1, abs=1e-5)
+
+
+@st.composite
+def damaged(draw, data: bytes) -> bytes:
+    """data cut short, or a stretch of it overwritten or inserted, anywhere."""
+    at = draw(st.integers(0, len(data)))
+    how = draw(st.sampled_from(["cut", "overwrite", "insert"]))
+    if how == "cut":
+        return data[:at]
+    patch = draw(st.binary(min_size=1, max_size=64))
+    return data[:at] + patch + data[at + (len(patch) if how == "overwrite" else 0) :]
+
+
+@st.composite
+def damaged_record(draw, data: bytes) -> bytes:
+    """The file with one record (the pickle, a tensor, torch's own) damaged inside an intact
+    archive, so that what reads the record meets the damage, not the zip's checksum."""
+    name = draw(st.sampled_from(records(data)))
+    return with_record(data, name, draw(damaged(record(data, name))))
+
+
+@SETTINGS
+@given(choice=st.data())
+def test_any_bytes_as_a_model_file_load_or_are_refused(small_model, choice):
+    data = choice.draw(
+        st.one_of(st.binary(max_size=3000), damaged(small_model), damaged_record(small_model))
+    )
+    classifier = load_or_refuse(data)
+    if classifier is not None:
+        assert_usable(classifier)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=8,
+)
+
+
+def changed_list(draw, items: list) -> list:
+    """items with one of them replaced, doubled, dropped or added, or all of them replaced."""
+    how = draw(st.sampled_from(["replace", "double", "drop", "add", "all"]))
+    i = draw(st.integers(0, len(items) - 1))
+    if how == "all":
+        return draw(st.lists(st.text(max_size=20), max_size=6) | json_values)
+    value = draw(st.text(max_size=20) | json_values)
+    if how == "replace":
+        return items[:i] + [value] + items[i + 1 :]
+    if how == "double":
+        return items[: i + 1] + [items[i]] + items[i + 1 :]
+    if how == "drop":
+        return items[:i] + items[i + 1 :]
+    return items + [value]
+
+
+@SETTINGS
+@given(choice=st.data())
+def test_any_change_to_a_model_files_metadata_loads_or_is_refused(small_model, choice):
+    part = choice.draw(st.sampled_from(["labels", "vocabulary", "config", "format"]))
+
+    def change(payload):
+        meta = payload["meta"]
+        if part in ("labels", "vocabulary"):
+            meta[part] = changed_list(choice.draw, meta[part])
+        elif part == "config":
+            name = choice.draw(st.sampled_from(sorted(meta["config"])) | st.text(max_size=12))
+            if choice.draw(st.booleans()):
+                meta["config"].pop(name, None)
+            else:
+                meta["config"][name] = choice.draw(json_values | st.integers(-5, 2000))
+        else:
+            meta["format"] = choice.draw(json_values)
+
+    classifier = load_or_refuse(altered(small_model, change))
+    if classifier is not None:
+        assert_usable(classifier)
+
+
+@SETTINGS
+@given(text=st.text(st.characters(exclude_categories=[])))
+def test_printable_shows_no_character_a_terminal_acts_on_and_reads_back(text):
+    shown = printable(text)
+    assert not any(unicodedata.category(char) in UNSAFE_CATEGORIES for char in shown)
+    assert codecs.decode(shown.encode("ascii", "backslashreplace"), "unicode_escape") == text
