@@ -18,7 +18,7 @@ st.caption(
 ui.apply_link_once()
 own = st.session_state["own"] = ui.own_data_ui()  # None: 20 Newsgroups
 settings = ui.settings_ui(newsgroups=own is None)
-ui.rerun_for_link_fallback()
+ui.settle_link(settings)
 auto = st.sidebar.toggle("Retrain on every change", value=True, key="auto")
 ui.link_notice_ui()
 problems = settings_problems(settings)

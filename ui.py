@@ -41,7 +41,7 @@ from textclf.data import (
 from textclf.explain import MAX_EXPLAINED_CHARS, explain, token_spans
 from textclf.features import Features
 from textclf.insight import baseline_report, header_artefacts, hidden_map, top_words
-from textclf.links import TEXT_PARAMETER, link_query, read_link
+from textclf.links import TEXT_PARAMETER, link_query, read_link, widget_values
 from textclf.metrics import Report
 from textclf.persist import classifier_to_bytes
 from textclf.pipeline import Run, load_and_vectorise
@@ -246,29 +246,33 @@ def escape_markdown(text: str) -> str:
 
 
 def apply_link_once() -> None:
-    """Reads the link a session was opened with, on its first run. Widgets bound to the URL read
-    their own values; this adds the prediction text, the notice of what was ignored, and the
-    defaults for a list left unusable (the binding would keep one valid newsgroup of two)."""
-    fallback = st.session_state.pop("link_fallback", None)
-    if fallback:  # the rerun asked for below: widgets exist now, so their state can be set
-        for name in fallback:
-            st.session_state[_key(name)] = list(getattr(TUTORIAL, name))
+    """Reads the link a session was opened with, on its first run, and adds the prediction text.
+    Widgets bound to the URL read their own values; settle_link then corrects them where they
+    read something else than what the link's notice says is used."""
+    corrections = st.session_state.pop("link_corrections", None)
+    if corrections:  # the rerun asked for below: widgets exist now, so their state can be set
+        for key, value in corrections.items():
+            st.session_state[key] = list(value) if isinstance(value, tuple) else value
     if "link" in st.session_state:
         return
     params = {key: st.query_params.get_all(key) for key in st.query_params.keys()}
     reading = read_link(params)
     st.session_state["link"] = reading
-    unusable = [n for n in LIST_SETTINGS if _key(n) in params and n not in reading.settings]
-    if unusable:
-        st.session_state["link_fallback"] = unusable
+    st.session_state["link_values"] = widget_values(params, reading)
     if reading.text is not None:
         st.session_state["text"] = reading.text
         del st.query_params[TEXT_PARAMETER]  # the box is unbound: a stale copy would mislead
 
 
-def rerun_for_link_fallback() -> None:
-    """Call after the settings widgets: reruns once when a link's list must fall back."""
-    if st.session_state.get("link_fallback"):
+def settle_link(settings: dict) -> None:
+    """Call after the settings widgets, before training: where a widget read a link's value
+    otherwise than the notice says (`epochs=2.5` as 2; `categories=a,b` dropped), sets it to
+    the value the notice promises and reruns, once."""
+    expected = st.session_state.pop("link_values", None) or {}
+    names = {_key(name): name for name in config_fields()}
+    wrong = {key: value for key, value in expected.items() if settings[names[key]] != value}
+    if wrong:
+        st.session_state["link_corrections"] = wrong
         st.rerun()
 
 

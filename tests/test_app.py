@@ -390,3 +390,13 @@ def test_changing_the_activation_retrains_with_it(app):
     assert run.config.activation == "gelu"
     assert type(run.classifier.model.body[0]).__name__ == "GELU"
     assert "row-wise Adam" in run.backend
+
+
+def test_a_link_trains_exactly_what_its_notice_says():
+    at = open_link({"epochs": "2.5", "hidden": "40.0", "categories": "sci.space,rec.autos"})
+    assert not at.exception
+    config = at.session_state["run"].config
+    assert (config.epochs, config.hidden) == (10, 100)  # ignored: the defaults, as the notice says
+    assert config.categories == ("rec.autos", "sci.space")  # the comma form, as on the CLI
+    notice = " ".join(w.value for w in at.warning)
+    assert "epochs" in notice and "hidden" in notice and "categories" not in notice

@@ -83,3 +83,25 @@ def test_the_new_knobs_travel_in_a_link():
     assert reading.ignored == [] and replace(TUTORIAL, **reading.settings) == config
     bad = read_link({"activation": ["softmax"], "optimizer": ["lbfgs"], "train-share": ["0"]})
     assert bad.settings == {} and len(bad.ignored) == 3
+
+
+def test_widgets_read_only_what_the_notice_says_is_used():
+    """A link's values the notice calls ignored must not reach the URL-bound widgets (Streamlit
+    would read `2.5` as 2), and the command line's comma form reaches them as a list."""
+    from textclf.links import widget_values
+
+    params = {
+        "epochs": ["2.5"],
+        "hidden": ["40.0"],
+        "categories": ["sci.space,rec.autos"],
+        "lr": ["0.003"],
+        "utm_source": ["mail"],
+    }
+    reading = read_link(params)
+    assert widget_values(params, reading) == {
+        "epochs": 10,
+        "hidden": 100,
+        "categories": ("sci.space", "rec.autos"),
+        "lr": 0.003,
+    }
+    assert {item.split(":")[0] for item in reading.ignored} >= {"epochs", "hidden"}

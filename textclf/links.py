@@ -108,6 +108,17 @@ def _parse(name: str, values: list[str]):
         ) from None
 
 
+def widget_values(params: dict[str, list[str]], reading: LinkReading) -> dict[str, object]:
+    """For each setting the link names, the value its URL-bound widget must hold to train what
+    the notice says: the link's value where usable, else the default. (Streamlit's binding reads
+    a link on its own terms: `epochs=2.5` as 2, a comma-separated list as one unknown item.)"""
+    return {
+        key: reading.settings.get(name, getattr(TUTORIAL, name))
+        for key, name in _field_names().items()
+        if key in params
+    }
+
+
 def link_query(config: TrainConfig, text: str = "") -> str:
     """The query string (without '?') of a link that reproduces config's run; defaults left out."""
     pairs = []
