@@ -7,6 +7,7 @@ from textclf.config import TrainConfig, settings_problems
 from textclf.data import DataUnavailable
 from textclf.pipeline import training_problems
 from textclf.tables import DataProblem
+from textclf.text import markdown_literal
 
 st.set_page_config(page_title="textclf · watch a network learn", page_icon="🧠", layout="wide")
 st.title("Watch a neural network learn to sort newsgroup posts")
@@ -31,11 +32,11 @@ try:
 except DataUnavailable as error:
     ui.archive_ui(error)  # offline: asks for the archive, then reruns
 except DataProblem as error:
-    st.error(f"Your texts cannot be used this way: {error}")
+    st.error(f"Your texts cannot be used this way: {markdown_literal(str(error))}")
     st.stop()
 for note in corpus.notes:
-    st.caption(f"Note: {ui.escape_markdown(note)}.")
-problems = training_problems(config, features.X_train.shape[0])
+    st.caption(f"Note: {markdown_literal(note)}.")
+problems = training_problems(config, features)
 if problems:
     st.warning("These settings cannot train: " + "; ".join(problems))
     st.stop()
@@ -46,7 +47,9 @@ stale = run is not None and (run.config != config or run.data_source != own)
 if pressed or run is None or (auto and stale):
     try:
         new_run = ui.train_ui(config, corpus, features)
-    except MemoryError:
+    except (MemoryError, RuntimeError) as error:
+        if isinstance(error, RuntimeError) and "memory" not in str(error).lower():
+            raise  # torch's allocator says "not enough memory" in a RuntimeError
         st.error("This network does not fit in memory here: use fewer hidden units or words.")
         st.stop()
     new_run.data_source = own

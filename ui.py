@@ -3,19 +3,24 @@ streamlit_app.py that imports streamlit."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
 import random
 import re
 import tempfile
+import threading
 import time
 
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from textclf import charts
+from textclf.budget import Limits
 from textclf.config import (
     ACTIVATIONS,
     BEST_ACCURACY,
@@ -55,6 +60,7 @@ from textclf.tables import (
     corpus_from_tables,
     read_table,
 )
+from textclf.text import markdown_escaped, markdown_layout, markdown_literal
 
 OWN_FILE_TYPES = ["csv", "tsv", "tab", "txt", "jsonl", "ndjson", "json"]
 
@@ -75,8 +81,8 @@ def load_data(
 
 def data_for(config: TrainConfig, own: OwnData | None = None) -> tuple[Corpus, Features]:
     """The vectorised data config trains on: its newsgroups, or the person's file."""
-    if own is not None:
-        return own_data(own, config.features, config.max_features)
+    if own is not None:  # "all words" of a stranger's file could be millions
+        return own_data(own, config.features, config.max_features or LIMITS.file_words)
     return load_data(config.categories, config.remove, config.features, config.max_features)
 
 
@@ -160,7 +166,7 @@ def own_data_ui() -> OwnData | None:
     restored = st.session_state.get("restored_file")
     if restored is not None and _upload_id(upload) == st.session_state.get("restored_upload"):
         bar.caption(
-            f"Using {escape_markdown(restored.name)}, the file of the run you restored. "
+            f"Using {markdown_literal(restored.name)}, the file of the run you restored. "
             "Upload a file to train on another."
         )
         return restored
@@ -171,11 +177,17 @@ def own_data_ui() -> OwnData | None:
             "text column and a label column. The network trains on it as on the newsgroups."
         )
         st.stop()
+    if LIMITS.upload_mb and upload.size > LIMITS.upload_mb * 2**20:
+        st.error(
+            f"This file is {upload.size / 2**20:.1f} MB and this server takes files of up to "
+            f"{LIMITS.upload_mb} MB: upload a sample of its rows."
+        )
+        st.stop()
     digest = _store_file(upload)
     try:
         table = read_upload(digest, upload.name, st.session_state["files"][digest])
     except DataProblem as error:
-        st.error(f"This file cannot be used: {error}")
+        st.error(f"This file cannot be used: {markdown_literal(str(error))}")
         st.stop()
     columns = list(table.frame.columns)
     text_column = bar.selectbox(
@@ -216,7 +228,7 @@ def _install_archive(path: str) -> None:
 
 def archive_ui(error: DataUnavailable) -> None:
     """Offline: the data set from a local copy of its official archive, by path or upload."""
-    st.error(str(error))
+    st.error(markdown_literal(str(error)))
     st.markdown(
         "**Offline?** Give this app the official archive `20news-bydate.tar.gz` (14 MB): "
         "its path on the machine that runs the app, or upload it."
@@ -235,14 +247,9 @@ def archive_ui(error: DataUnavailable) -> None:
             else:
                 _install_archive(path.strip())
     except DataUnavailable as failure:
-        st.error(str(failure))
+        st.error(markdown_literal(str(failure)))
         st.stop()
     st.rerun()
-
-
-def escape_markdown(text: str) -> str:
-    """Text shown as itself: link values must never become markup, links or images."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
 
 
 def apply_link_once() -> None:
@@ -281,7 +288,7 @@ def link_notice_ui() -> None:
     if ignored:
         st.warning(
             "Some of this link's settings could not be used and keep their defaults: "
-            + "; ".join(escape_markdown(item) for item in ignored)
+            + "; ".join(markdown_literal(item) for item in ignored)
             + "."
         )
 
@@ -493,10 +500,42 @@ def train_ui(config: TrainConfig, corpus: Corpus, features: Features) -> Run:
             )
             drawn[0] = time.monotonic()
 
-    run = run_training(config, corpus, features, on_epoch=on_epoch)
+    with training_slot(progress):
+        run = run_training(config, corpus, features, on_epoch=on_epoch, should_stop=session_gone)
     progress.empty()
     chart.empty()
     return run
+
+
+LIMITS = Limits.from_environment()
+_SLOTS = threading.BoundedSemaphore(LIMITS.concurrent_runs) if LIMITS.concurrent_runs else None
+
+
+@contextlib.contextmanager
+def training_slot(progress):
+    """One of the server's few training slots, shared by every session: a training waits its
+    turn, under a notice, rather than slowing every other to a crawl or running the host out of
+    memory. Given back however the training ends (finished, rerun, session closed)."""
+    if _SLOTS is not None and not _SLOTS.acquire(blocking=False):
+        while not _SLOTS.acquire(timeout=0.5):
+            # an update lets Streamlit stop this script if the person moved on meanwhile
+            progress.progress(0.0, text="Other visitors are training: yours starts next…")
+            if session_gone():
+                st.stop()
+    try:
+        yield
+    finally:
+        if _SLOTS is not None:
+            _SLOTS.release()
+
+
+def session_gone() -> bool:
+    """True once this page's session has ended (tab closed): its training stops at the next
+    epoch instead of running on for nobody."""
+    context = get_script_run_ctx(suppress_warning=True)
+    if context is None or not runtime.exists():
+        return False
+    return not runtime.get_instance().is_active_session(context.session_id)
 
 
 def results_ui(run: Run, previous: Run | None, corpus: Corpus) -> None:
@@ -507,7 +546,7 @@ def results_ui(run: Run, previous: Run | None, corpus: Corpus) -> None:
             f"{(report.accuracy - previous.report.accuracy) * 100:+.2f} points since the last run"
         )
     st.caption(
-        f"Trained on {escape_markdown(run.data_name)}: {len(corpus.train_labels):,} training and "
+        f"Trained on {markdown_literal(run.data_name)}: {len(corpus.train_labels):,} training and "
         f"{len(corpus.test_labels):,} test texts in {len(corpus.label_names)} categories"
         + (
             f" ({run.config.train_share:.0%} of the training texts used)"
@@ -539,7 +578,7 @@ def results_ui(run: Run, previous: Run | None, corpus: Corpus) -> None:
     columns = st.columns(min(4, len(report.per_class)))
     for i, scores in enumerate(report.per_class):
         with columns[i % len(columns)]:
-            st.markdown(f"**{scores.label}**")
+            st.markdown(f"**{markdown_literal(scores.label)}**")
             st.altair_chart(charts.one_vs_rest_chart(scores))
             st.caption(
                 f"precision {scores.precision:.3f} · recall {scores.recall:.3f} · "
@@ -585,13 +624,13 @@ def prediction_ui(run: Run) -> None:
     share_ui(run)  # in this panel, so the link carries the text as it is now
     true_group = st.session_state.get("true_group")
     if true_group:
-        st.caption(f"This test post’s true group: **{true_group}**")
+        st.caption(f"This test post’s true group: **{markdown_literal(true_group)}**")
     prediction = predict_text(run.classifier, text)
     if prediction.message:
         st.info(prediction.message)
     if prediction.probabilities is not None:
         label, probability = prediction.ranked()[0]
-        st.markdown(f"Most likely: **{label}** ({probability:.1%})")
+        st.markdown(f"Most likely: **{markdown_literal(label)}** ({probability:.1%})")
         st.altair_chart(charts.probability_chart(prediction.ranked()), width="stretch")
         st.caption(
             f"{prediction.known_words} of {prediction.total_words} words are in the vocabulary."
@@ -607,7 +646,7 @@ def highlighted_markdown(run: Run, text: str, explanation, label: str) -> str:
     threshold = 0.15 * float(np.abs(column).max()) if column.size else 0.0
     out = []
     for piece, word in token_spans(run.classifier, text[:MAX_EXPLAINED_CHARS]):
-        safe = escape_markdown(piece)
+        safe = markdown_escaped(piece)
         if word == "":
             out.append(f":gray[~~{safe}~~]")
         elif word is not None and strength.get(word, 0.0) > threshold > 0:
@@ -616,7 +655,7 @@ def highlighted_markdown(run: Run, text: str, explanation, label: str) -> str:
             out.append(f":red-background[{safe}]")
         else:
             out.append(safe)
-    return "".join(out).replace("\n", "  \n")
+    return markdown_layout("".join(out))
 
 
 def explanation_ui(run: Run, text: str, top_label: str) -> None:
@@ -643,7 +682,7 @@ def explanation_ui(run: Run, text: str, top_label: str) -> None:
         shown = ", ".join(explanation.unknown[:20]) + (
             " …" if len(explanation.unknown) > 20 else ""
         )
-        st.caption(f"Never seen in training (no effect): {escape_markdown(shown)}")
+        st.caption(f"Never seen in training (no effect): {markdown_literal(shown)}")
 
 
 def _subject(post: str) -> str:
@@ -676,7 +715,10 @@ def drilldown_ui(run: Run, corpus: Corpus) -> None:
         (corpus.test_labels == labels.index(true_label))
         & (predicted == labels.index(predicted_label))
     )
-    st.caption(f"{len(rows)} test posts of {true_label} that the network called {predicted_label}.")
+    st.caption(
+        f"{len(rows)} test posts of {markdown_literal(true_label)} that the network called "
+        f"{markdown_literal(predicted_label)}."
+    )
     if not len(rows):
         return
     table = pd.DataFrame(
@@ -702,13 +744,16 @@ def drilldown_ui(run: Run, corpus: Corpus) -> None:
         st.markdown(highlighted_markdown(run, post, explanation, predicted_label))
 
 
-MAX_RUNS = 8  # kept per session; a 20-group network holds ~50 MB, so the oldest go first
+MAX_RUNS = 8  # kept per session, and at most LIMITS.session_mb: the oldest go first
 
 
 def remember(run: Run) -> None:
     runs = st.session_state.setdefault("runs", [])
     runs.append(run)
     del runs[:-MAX_RUNS]
+    budget = LIMITS.session_mb * 2**20 or float("inf")
+    while len(runs) > 1 and sum(r.nbytes() for r in runs) > budget:
+        runs.pop(0)
     st.session_state["run_numbers"] = st.session_state.get("run_numbers", 0) + 1
     run.number = st.session_state["run_numbers"]
 
@@ -822,7 +867,7 @@ def learned_ui(run: Run, corpus: Corpus, features: Features) -> None:
     if artefacts and not run.config.remove:
         st.info(
             "Some of the words the network relies on come from e-mail headers and addresses, not "
-            f"from what the posts say ({escape_markdown(', '.join(artefacts[:12]))}): its score "
+            f"from what the posts say ({markdown_literal(', '.join(artefacts[:12]))}): its score "
             "is partly for the wrong reason."
         )
         st.button("Strip headers, footers and quotes", on_click=_strip_metadata)

@@ -6,13 +6,14 @@ Screenshots of each state land in test-artifacts/ (ignored by git).
 import os
 import re
 import time
+from urllib.parse import urlencode
 
 import numpy as np
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import ROOT
-from tests.realfiles import delimited, saying_rows
+from tests.realfiles import delimited, saying_rows, subject_rows
 from tests.serving import streamlit_server
 from textclf.config import TUTORIAL, replace
 from textclf.features import fit_features
@@ -165,3 +166,61 @@ def test_your_own_file_uploaded_in_the_browser(server, page, tmp_path):
     assert accuracy_metric(page).inner_text() == f"{expected.report.accuracy:.2%}"
     ask(page, "Der Stürmer schoss das Tor in der letzten Minute, der Schiedsrichter pfiff ab")
     expect(page.get_by_text("Most likely: fussball")).to_be_visible(timeout=30_000)
+
+
+HOSTILE_TEXT = (
+    "Big news\n===\nwrite to evil@example.com or www.example.com :red[not red] $x^2$ &amp;\n"
+    "    an indented line about the pitcher"
+)
+HOSTILE_LABELS = {
+    "comp.sys.mac.hardware": "**bold**",
+    "rec.autos": ":red[cars]",
+    "rec.sport.hockey": "evil@example.com",
+    "sci.med": "$x^2$",
+    "talk.politics.guns": "# heading",
+}
+
+
+def assert_nothing_became_markup(page):
+    assert page.locator("a[href^='mailto:'], a[href*='example.com']").count() == 0
+    assert page.locator("h1, h2, h3, h4, h5, h6").filter(has_text="Big news").count() == 0
+    assert page.locator(".katex, strong:text-is('bold')").count() == 0
+    assert page.locator("pre").filter(has_text="indented").count() == 0
+    assert page.locator("h1, h2, h3, h4, h5, h6").filter(has_text="heading").count() == 0
+
+
+def test_hostile_strings_in_a_link_and_a_file_stay_text(server, page, tmp_path):
+    """Markdown, autolinks, math, entities and directives from a link's text, a post and a
+    file's labels and name are shown as typed, never obeyed (the explanation keeps its colours)."""
+    page.goto(server + "?" + urlencode({"text": HOSTILE_TEXT}))
+    wait_for_results(page)
+    why = page.get_by_text("write to evil@example.com or www.example.com :red[not red] $x^2$ &amp;")
+    expect(why.first).to_be_visible(timeout=30_000)
+    assert_nothing_became_markup(page)
+    path = tmp_path / "[click](http://example.com) *.csv"
+    rows = [(text, HOSTILE_LABELS[label]) for text, label in subject_rows()]
+    path.write_text(delimited(rows, ["subject", "group"]))
+    page.get_by_test_id("stSidebar").get_by_text("Your own file", exact=True).click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(path)
+    expect(page.get_by_text(f"Trained on {path.name}")).to_be_visible(timeout=120_000)
+    wait_for_results(page)
+    for label in HOSTILE_LABELS.values():
+        expect(page.get_by_text(label, exact=True).first).to_be_visible()
+    assert_nothing_became_markup(page)
+
+
+def test_a_link_too_heavy_for_the_host_is_refused_at_once(server, page):
+    """4 layers of 1,024, batches of one post, 200 epochs (on all 20 groups, once 2.35 GB in 6 s
+    and hours of both cores): one warning saying what to lower, and nothing trains. On the
+    tutorial's groups, whose data the page has loaded already: the refusal alone is timed."""
+    page.goto(server + "?hidden=1024&layers=4&epochs=200&batch-size=1", wait_until="commit")
+    expect(page.get_by_text("Watch a neural network learn")).to_be_visible(timeout=60_000)
+    started = time.monotonic()
+    warning = page.get_by_test_id("stAlert").filter(has_text="cannot train")
+    expect(warning).to_be_visible(timeout=60_000)
+    seconds = time.monotonic() - started
+    expect(warning).to_contain_text("lower the hidden units")
+    expect(warning).to_contain_text("lower the epochs")
+    assert accuracy_metric(page).count() == 0  # nothing trained
+    print(f"\nheavy link refused after {seconds:.2f} s")
+    assert seconds < 2

@@ -293,3 +293,35 @@ def test_offline_archive_gives_the_same_network_as_the_cache(tmp_path):
     assert from_archive.returncode == 0, from_archive.stderr
     assert json.loads(from_archive.stdout)["accuracy"] == json.loads(cached.stdout)["accuracy"]
     assert (tmp_path / "empty" / "20news-bydate_py3.pkz").exists()  # later runs need no archive
+
+
+def test_the_new_knobs_train_from_the_command_line_and_the_model_keeps_them(tmp_path):
+    from textclf.persist import load_classifier
+
+    model = tmp_path / "tanh.pt"
+    result = textclf(
+        "train", "--activation", "tanh", "--optimizer", "sgd", "--lr", "0.01",
+        "--weight-decay", "0.0001", "--train-share", "0.5", "--epochs", "2", "--hidden", "16",
+        "--json", "--save", str(model),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    config = summary["config"]
+    assert (config["activation"], config["optimizer"]) == ("tanh", "sgd")
+    assert (config["weight_decay"], config["train_share"]) == (0.0001, 0.5)
+    assert summary["backend"] == "PyTorch (SGD, full table)"
+    classifier = load_classifier(model)
+    assert type(classifier.model.body[0]).__name__ == "Tanh"
+    refused = textclf("train", "--activation", "softmax")
+    assert refused.returncode == 2 and "relu, tanh, sigmoid, gelu" in refused.stderr
+
+
+def test_a_run_over_the_hosts_budget_is_refused_in_one_line_unless_lifted():
+    heavy = ("train", "--hidden", "1024", "--layers", "4", "--epochs", "200", "--batch-size", "1")
+    refused = textclf(*heavy)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert "lower the hidden units" in refused.stderr and "TEXTCLF_RUN_MB" in refused.stderr
+    lifted = {**os.environ, "TEXTCLF_RUN_MB": "0", "TEXTCLF_RUN_SECONDS": "0"}
+    allowed = textclf("train", "--hidden", "1024", "--epochs", "1", "--json", env=lifted)
+    assert allowed.returncode == 0, allowed.stderr

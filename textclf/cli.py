@@ -192,8 +192,10 @@ def _train(args: argparse.Namespace) -> int:
         return 1
     for note in corpus.notes:
         print(f"note: {printable(note)}", file=sys.stderr)
-    problems = training_problems(config, features.X_train.shape[0])
+    problems = training_problems(config, features)
     if problems:
+        if any("the limit" in problem for problem in problems):  # here, the person sets them
+            problems.append("the limits are TEXTCLF_RUN_MB and TEXTCLF_RUN_SECONDS (0 lifts them)")
         print(f"python -m textclf train: error: {'; '.join(problems)}", file=sys.stderr)
         return 2
     result = run(config, corpus, features, on_epoch=on_epoch)

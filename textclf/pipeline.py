@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from textclf.budget import Limits, estimate, over_budget
 from textclf.config import TrainConfig
 from textclf.data import Corpus, load_newsgroups
 from textclf.features import Features, fit_features
@@ -30,6 +31,11 @@ class Run:
     number: int = 0  # its place among a session's runs, set by the app
     data_name: str = "20 Newsgroups"  # the corpus it learned from
     data_source: object = None  # the app's record of a person's file; None for the newsgroups
+
+    def nbytes(self) -> int:
+        """What keeping this run costs: its weights and its test probabilities."""
+        weights = sum(p.numel() * p.element_size() for p in self.classifier.model.parameters())
+        return weights + self.test_probabilities.nbytes
 
     def summary(self) -> dict:
         """What `train --json` prints: scores, timings and the per-epoch history."""
@@ -62,15 +68,21 @@ def load_and_vectorise(
     return corpus, features
 
 
-def training_problems(config: TrainConfig, train_posts: int) -> list[str]:
-    """What stops config from training on this many posts, said before any time is spent."""
+def training_problems(
+    config: TrainConfig, features: Features, limits: Limits | None = None
+) -> list[str]:
+    """What stops config from training on these features, said before any time is spent: a
+    batch larger than the posts, or a run over this host's limits (budget.Limits, from the
+    environment unless given)."""
     problems = []
-    used = posts_used(train_posts, config.train_share)
+    used = posts_used(features.X_train.shape[0], config.train_share)
     if config.batch_size > used:
         problems.append(
             f"batch-size: {config.batch_size:,} is larger than the {used:,} training "
             f"posts used; choose at most {used:,}"
         )
+    limits = Limits.from_environment() if limits is None else limits
+    problems += over_budget(estimate(config, features.X_train, features.X_test.shape[0]), limits)
     return problems
 
 
@@ -84,7 +96,7 @@ def run(
     """Trains config's network on the corpus (loaded if not given); scores it on the test posts."""
     if corpus is None or features is None:
         corpus, features = load_and_vectorise(config, corpus)
-    problems = training_problems(config, features.X_train.shape[0])
+    problems = training_problems(config, features)
     if problems:
         raise ValueError("; ".join(problems))
     trained = train(
