@@ -1,6 +1,7 @@
 """Strings from files shown on a terminal: what a person sees, and that it reads back exactly."""
 
 import codecs
+import re
 
 import pytest
 
@@ -42,3 +43,30 @@ def test_characters_a_terminal_acts_on_are_shown_escaped(text, shown):
 
 def test_an_escape_and_its_spelling_are_shown_differently():
     assert printable("\x1b") != printable("\\x1b")
+
+
+HOSTILE = [
+    "Big news\n===",
+    "evil@example.com",
+    "www.example.com and https://example.com",
+    "    indented like code",
+    "\tindented with a tab",
+    ":red-background[not red] :material/home: :smile:",
+    "$x^2$ and $$\\int$$",
+    "&amp; &lt;b&gt; <b>bold</b>",
+    "**bold** _it_ ~~gone~~ `code` [link](http://x) ![img](http://y)",
+    "# heading\n- item\n1. item\n> quote\n| a | b |\n|---|---|",
+    "back\\slash \\* and trailing  ",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_markdown_literal_escapes_every_construct_and_keeps_the_characters(text):
+    from textclf.text import markdown_literal
+
+    shown = markdown_literal(text)
+    # unescaped, the markdown gives back exactly the text (spaces that began a line aside)
+    unescaped = re.sub(r"\\(.)", r"\1", shown.replace("  \n", "\n")).replace("\u00a0", " ")
+    assert unescaped == text.replace("\t", "    ")
+    assert not re.search(r"[!-/:-@\[-`{-~]", re.sub(r"\\.", "", shown))  # all escaped
+    assert not re.search(r"(^|\n) ", shown)  # no line starts with a space (code blocks)

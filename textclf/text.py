@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Control characters (ESC starts a terminal's commands), format characters (bidi overrides
@@ -28,3 +29,29 @@ def printable(text: str) -> str:
     if text.isprintable() and "\\" not in text:  # the usual case: nothing to escape
         return text
     return "".join(map(_escape, text))
+
+
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+_INDENT = re.compile(r"^[ \t]+", re.M)
+
+
+def markdown_literal(text: str) -> str:
+    """text as Streamlit markdown that shows exactly text, never markup. CommonMark lets any
+    ASCII punctuation be backslash-escaped, and escaping all of it stops every construct at
+    once: emphasis, links and autolinks (an address, www.), headings (a line of ===), lists,
+    tables, entities (&amp;), math ($) and Streamlit's :color[...] directives. Spaces and tabs
+    that start a line become non-breaking (four would open a code block); line breaks stay."""
+    return markdown_layout(markdown_escaped(text))
+
+
+def markdown_escaped(text: str) -> str:
+    """markdown_literal for a piece of a line: its punctuation escaped, its spaces as they are
+    (so that a line of several pieces can still wrap between words)."""
+    return _PUNCTUATION.sub(r"\\\1", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def markdown_layout(markdown: str) -> str:
+    """Escaped markdown laid out as its text: indentation kept visible without opening a code
+    block, each line break a line break."""
+    indented = _INDENT.sub(lambda m: "\u00a0" * len(m.group().expandtabs(4)), markdown)
+    return indented.replace("\n", "  \n")
