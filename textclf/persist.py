@@ -73,7 +73,7 @@ def save_classifier(classifier: Classifier, path: str | Path) -> None:
 
 
 def _network(config: TrainConfig, words: int, labels: int) -> MLP:
-    return MLP(words, labels, config.hidden, config.layers, config.dropout)
+    return MLP(words, labels, config.hidden, config.layers, config.dropout, config.activation)
 
 
 def _expected_tensors(config: TrainConfig, words: int, labels: int) -> dict[str, tuple]:
