@@ -60,7 +60,7 @@ from textclf.tables import (
     corpus_from_tables,
     read_table,
 )
-from textclf.text import markdown_escaped, markdown_layout, markdown_literal
+from textclf.text import markdown_escaped, markdown_layout, markdown_literal, unlinked
 
 OWN_FILE_TYPES = ["csv", "tsv", "tab", "txt", "jsonl", "ndjson", "json"]
 
@@ -645,7 +645,8 @@ def highlighted_markdown(run: Run, text: str, explanation, label: str) -> str:
     strength = dict(zip(explanation.words, column, strict=True))
     threshold = 0.15 * float(np.abs(column).max()) if column.size else 0.0
     out = []
-    for piece, word in token_spans(run.classifier, text[:MAX_EXPLAINED_CHARS]):
+    text = unlinked(text[:MAX_EXPLAINED_CHARS])  # whole: www and its . are separate pieces
+    for piece, word in token_spans(run.classifier, text):
         safe = markdown_escaped(piece)
         if word == "":
             out.append(f":gray[~~{safe}~~]")

@@ -32,6 +32,16 @@ def printable(text: str) -> str:
 
 
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+# GFM links addresses, www. and http:// after escapes are read (remark-gfm works on the parsed
+# text), so no escape stops them: an invisible word joiner (U+2060) after each @, and before
+# the . or : that would complete www. or a scheme, does.
+WORD_JOINER = "\u2060"
+_SCHEMES = ("http", "https", "ftp", "mailto", "xmpp")
+_AUTOLINK = re.compile(
+    "|".join(
+        [r"(?<=@)(?!\u2060)", r"(?i:(?<=www)(?=\.))"] + [f"(?i:(?<={s})(?=:))" for s in _SCHEMES]
+    )
+)
 _INDENT = re.compile(r"^[ \t]+", re.M)
 
 
@@ -39,15 +49,22 @@ def markdown_literal(text: str) -> str:
     """text as Streamlit markdown that shows exactly text, never markup. CommonMark lets any
     ASCII punctuation be backslash-escaped, and escaping all of it stops every construct at
     once: emphasis, links and autolinks (an address, www.), headings (a line of ===), lists,
-    tables, entities (&amp;), math ($) and Streamlit's :color[...] directives. Spaces and tabs
-    that start a line become non-breaking (four would open a code block); line breaks stay."""
+    tables, entities (&amp;), math ($) and Streamlit's :color[...] directives; addresses and
+    web links are kept from becoming links by an invisible word joiner. Spaces and tabs that
+    start a line become non-breaking (four would open a code block); line breaks stay."""
     return markdown_layout(markdown_escaped(text))
 
 
 def markdown_escaped(text: str) -> str:
     """markdown_literal for a piece of a line: its punctuation escaped, its spaces as they are
     (so that a line of several pieces can still wrap between words)."""
-    return _PUNCTUATION.sub(r"\\\1", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = unlinked(text.replace("\r\n", "\n").replace("\r", "\n"))
+    return _PUNCTUATION.sub(r"\\\1", text)
+
+
+def unlinked(text: str) -> str:
+    """text with a word joiner where GFM would start a link (see WORD_JOINER)."""
+    return _AUTOLINK.sub(WORD_JOINER, text)
 
 
 def markdown_layout(markdown: str) -> str:
