@@ -20,6 +20,7 @@ from textclf.features import fit_features
 from textclf.persist import load_classifier
 from textclf.pipeline import run
 from textclf.tables import corpus_from_tables, read_table
+from textclf.text import unlinked
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -194,18 +195,19 @@ def test_hostile_strings_in_a_link_and_a_file_stay_text(server, page, tmp_path):
     file's labels and name are shown as typed, never obeyed (the explanation keeps its colours)."""
     page.goto(server + "?" + urlencode({"text": HOSTILE_TEXT}))
     wait_for_results(page)
-    why = page.get_by_text("write to evil@example.com or www.example.com :red[not red] $x^2$ &amp;")
+    why = page.get_by_text(unlinked("write to evil@example.com or www.example.com :red[not red]"))
     expect(why.first).to_be_visible(timeout=30_000)
     assert_nothing_became_markup(page)
-    path = tmp_path / "[click](http://example.com) *.csv"
+    path = tmp_path / "[click](www.example.com) *not bold* $x$.csv"
     rows = [(text, HOSTILE_LABELS[label]) for text, label in subject_rows()]
     path.write_text(delimited(rows, ["subject", "group"]))
     page.get_by_test_id("stSidebar").get_by_text("Your own file", exact=True).click()
     page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(path)
-    expect(page.get_by_text(f"Trained on {path.name}")).to_be_visible(timeout=120_000)
+    # as typed, but for the invisible word joiner that keeps www. from becoming a link
+    expect(page.get_by_text(unlinked(f"Trained on {path.name}"))).to_be_visible(timeout=120_000)
     wait_for_results(page)
     for label in HOSTILE_LABELS.values():
-        expect(page.get_by_text(label, exact=True).first).to_be_visible()
+        expect(page.get_by_text(unlinked(label), exact=True).first).to_be_visible()
     assert_nothing_became_markup(page)
 
 
