@@ -226,3 +226,19 @@ def test_a_link_too_heavy_for_the_host_is_refused_at_once(server, page):
     assert accuracy_metric(page).count() == 0  # nothing trained
     print(f"\nheavy link refused after {seconds:.2f} s")
     assert seconds < 2
+
+
+def test_an_upload_too_large_for_the_host_is_refused_before_it_is_read(server, page, tmp_path):
+    """Over TEXTCLF_UPLOAD_MB (10 MB by default), under the uploader's own 50 MB: one error saying
+    what to do, before the file is read, vectorised or kept."""
+    path = tmp_path / "subjects-times-sixty.csv"
+    rows = subject_rows()
+    path.write_text(delimited(rows * 60, ["subject", "group"]))
+    assert 10 * 2**20 < path.stat().st_size < 50 * 2**20
+    page.goto(server)
+    wait_for_results(page)
+    page.get_by_test_id("stSidebar").get_by_text("Your own file", exact=True).click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(path)
+    error = page.get_by_test_id("stAlert").filter(has_text="takes files of up to 10 MB")
+    expect(error).to_be_visible(timeout=60_000)
+    expect(error).to_contain_text("upload a sample of its rows")
