@@ -338,6 +338,21 @@ def _range(name: str) -> tuple:
     return meta["min"], meta["max"]
 
 
+def _choice(widget, label: str, name: str, options: tuple[str, ...], help_text: str):
+    """A setting chosen among a few named options (a radio laid out in a row, or a selectbox),
+    the tutorial's selected, bound to the URL like every setting."""
+    layout = {"horizontal": True} if widget.__name__ == "radio" else {}
+    return widget(
+        label,
+        options,
+        index=options.index(getattr(TUTORIAL, name)),
+        key=_key(name),
+        help=help_text,
+        bind="query-params",
+        **layout,
+    )
+
+
 def settings_ui(newsgroups: bool = True) -> dict:
     """The sidebar's training settings, as TrainConfig field values (not yet validated). On a
     person's own texts there are no newsgroups to choose or headers to strip."""
@@ -383,14 +398,12 @@ def settings_ui(newsgroups: bool = True) -> dict:
             help="Headers name each group's usual senders and hosts: strip them for honest scores.",
             **bound,
         ),
-        "features": bar.radio(
+        "features": _choice(
+            bar.radio,
             "Features",
+            "features",
             FEATURE_KINDS,
-            index=FEATURE_KINDS.index(TUTORIAL.features),
-            horizontal=True,
-            key=_key("features"),
-            help="counts: how often each word occurs (the tutorial); tfidf: weighted by rarity",
-            **bound,
+            "counts: how often each word occurs (the tutorial); tfidf: weighted by rarity",
         ),
         "max_features": bar.select_slider(
             "Vocabulary size",
@@ -413,22 +426,19 @@ def settings_ui(newsgroups: bool = True) -> dict:
         "dropout": bar.slider(
             "Dropout", 0.0, 0.9, TUTORIAL.dropout, 0.05, key=_key("dropout"), **bound
         ),
-        "activation": bar.selectbox(
+        "activation": _choice(
+            bar.selectbox,
             "Activation",
+            "activation",
             ACTIVATIONS,
-            index=ACTIVATIONS.index(TUTORIAL.activation),
-            key=_key("activation"),
-            help="After each hidden layer: relu (the tutorial), tanh, sigmoid or gelu",
-            **bound,
+            "After each hidden layer: relu (the tutorial), tanh, sigmoid or gelu",
         ),
-        "optimizer": bar.radio(
+        "optimizer": _choice(
+            bar.radio,
             "Optimizer",
+            "optimizer",
             OPTIMIZERS,
-            index=OPTIMIZERS.index(TUTORIAL.optimizer),
-            horizontal=True,
-            key=_key("optimizer"),
-            help="adam (the tutorial), or sgd with momentum 0.9 (try a learning rate of 0.01)",
-            **bound,
+            "adam (the tutorial), or sgd with momentum 0.9 (try a learning rate of 0.01)",
         ),
         "lr": bar.number_input(
             "Learning rate",

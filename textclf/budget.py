@@ -66,7 +66,7 @@ class Estimate:
 def estimate(config: TrainConfig, X_train: sp.csr_matrix, X_test_posts: int = 0) -> Estimate:
     """The run's peak memory and time from its settings and its data (posts x words)."""
     posts, words = X_train.shape
-    used = posts if config.train_share >= 1 else max(1, round(config.train_share * posts))
+    used = posts_used(posts, config.train_share)
     per_post = X_train.nnz / max(posts, 1)  # distinct words a post holds, on average
     hidden, layers, batch = config.hidden, config.layers, min(config.batch_size, used)
     table = words * hidden * FLOAT
@@ -90,6 +90,11 @@ def estimate(config: TrainConfig, X_train: sp.csr_matrix, X_test_posts: int = 0)
     )
     seconds = steps * step + config.epochs * evaluation
     return Estimate(int(peak), steps, seconds)
+
+
+def posts_used(train_posts: int, share: float) -> int:
+    """About how many training posts train.share_of keeps (give or take a post per category)."""
+    return train_posts if share >= 1 else max(1, round(share * train_posts))
 
 
 def over_budget(found: Estimate, limits: Limits) -> list[str]:

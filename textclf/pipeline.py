@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from textclf.budget import Limits, estimate, over_budget
+from textclf.budget import Limits, estimate, over_budget, posts_used
 from textclf.config import TrainConfig
 from textclf.data import Corpus, load_newsgroups
 from textclf.features import Features, fit_features
 from textclf.memory import release_freed_memory
 from textclf.metrics import Report, evaluate
 from textclf.predict import Classifier
-from textclf.train import EpochRecord, posts_used, predict_logits, train
+from textclf.train import EpochRecord, predict_logits, train
 
 
 @dataclass(eq=False)  # a run is itself: compared by identity, never array by array

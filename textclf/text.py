@@ -52,14 +52,14 @@ def markdown_literal(text: str) -> str:
     tables, entities (&amp;), math ($) and Streamlit's :color[...] directives; addresses and
     web links are kept from becoming links by an invisible word joiner. Spaces and tabs that
     start a line become non-breaking (four would open a code block); line breaks stay."""
-    return markdown_layout(markdown_escaped(text))
+    return markdown_layout(markdown_escaped(unlinked(text)))
 
 
 def markdown_escaped(text: str) -> str:
-    """markdown_literal for a piece of a line: its punctuation escaped, its spaces as they are
-    (so that a line of several pieces can still wrap between words)."""
-    text = unlinked(text.replace("\r\n", "\n").replace("\r", "\n"))
-    return _PUNCTUATION.sub(r"\\\1", text)
+    """markdown_literal for a piece of a text already unlinked() whole (a www and its . may be
+    pieces apart): its punctuation escaped, its spaces as they are (so that a line of several
+    pieces can still wrap between words)."""
+    return _PUNCTUATION.sub(r"\\\1", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def unlinked(text: str) -> str:

@@ -150,8 +150,3 @@ def share_of(X: sp.csr_matrix, y: np.ndarray, share: float, seed: int):
     ])  # fmt: skip
     keep.sort()
     return X[keep], np.asarray(y)[keep]
-
-
-def posts_used(train_posts: int, share: float) -> int:
-    """About how many training posts share_of keeps (give or take a post per category)."""
-    return train_posts if share >= 1 else max(1, round(share * train_posts))

@@ -28,6 +28,7 @@ _FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-shared", "-fPIC", "-pthre
 _LOCK = threading.Lock()
 _NOT_YET = object()
 _LOADED = [_NOT_YET]
+_CACHE_LOOKED_AT = [False]  # a build=False call found no library: later ones need not look again
 
 _P, _I, _F, _D = ctypes.c_void_p, ctypes.c_int64, ctypes.c_float, ctypes.c_double
 SIGNATURES = {
@@ -51,8 +52,11 @@ def library(build: bool = True) -> ctypes.CDLL | None:
     explanation): only a library already loaded or checked in the cache, never a compiler."""
     with _LOCK:
         if _LOADED[0] is _NOT_YET:
+            if not build and _CACHE_LOOKED_AT[0]:
+                return None  # every prediction would hash the source and read the CPU's flags
             found = _load(build)
             if found is None and not build:
+                _CACHE_LOOKED_AT[0] = True
                 return None  # not settled: a later build=True may still build it
             _LOADED[0] = found
         return _LOADED[0]
@@ -61,7 +65,7 @@ def library(build: bool = True) -> ctypes.CDLL | None:
 def forget() -> None:
     """The next library() looks for the kernels afresh (tests change the environment)."""
     with _LOCK:
-        _LOADED[0] = _NOT_YET
+        _LOADED[0], _CACHE_LOOKED_AT[0] = _NOT_YET, False
 
 
 def _compiler() -> str | None:
