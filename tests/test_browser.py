@@ -242,3 +242,29 @@ def test_an_upload_too_large_for_the_host_is_refused_before_it_is_read(server, p
     error = page.get_by_test_id("stAlert").filter(has_text="takes files of up to 10 MB")
     expect(error).to_be_visible(timeout=60_000)
     expect(error).to_contain_text("upload a sample of its rows")
+
+
+@pytest.fixture
+def phone(browser, request):
+    """A phone-sized page (390 x 844), screenshotted whole afterwards as phone-<test>.png."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"phone-{request.node.name}.png", full_page=True)
+    context.close()
+
+
+def test_on_a_phone_the_refusal_and_the_explanation_fit_and_stay_text(server, phone):
+    """What this page adds for strangers reads on a phone: the refusal of a heavy link fits the
+    screen, and a link's hostile text is explained as text. (The charts' width is issue #14.)"""
+    phone.goto(server + "?hidden=1024&layers=4&epochs=200&batch-size=1")
+    warning = phone.get_by_test_id("stAlert").filter(has_text="cannot train")
+    expect(warning).to_be_visible(timeout=60_000)
+    box = warning.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    phone.goto(server + "?" + urlencode({"text": HOSTILE_TEXT}))
+    wait_for_results(phone)
+    why = phone.get_by_text(unlinked("write to evil@example.com or www.example.com :red[not red]"))
+    expect(why.first).to_be_visible(timeout=30_000)
+    assert_nothing_became_markup(phone)
