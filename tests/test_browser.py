@@ -247,10 +247,10 @@ def test_an_upload_too_large_for_the_host_is_refused_before_it_is_read(server, p
 @pytest.fixture
 def phone(browser, request):
     """A phone-sized page (390 x 844), screenshotted whole afterwards as phone-<test>.png."""
+    ARTIFACTS.mkdir(exist_ok=True)  # the test saves its own shots too
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
     yield page
-    ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"phone-{request.node.name}.png", full_page=True)
     context.close()
 
@@ -263,8 +263,11 @@ def test_on_a_phone_the_refusal_and_the_explanation_fit_and_stay_text(server, ph
     expect(warning).to_be_visible(timeout=60_000)
     box = warning.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    phone.screenshot(path=ARTIFACTS / "phone-heavy-link-refused.png")
     phone.goto(server + "?" + urlencode({"text": HOSTILE_TEXT}))
     wait_for_results(phone)
     why = phone.get_by_text(unlinked("write to evil@example.com or www.example.com :red[not red]"))
     expect(why.first).to_be_visible(timeout=30_000)
     assert_nothing_became_markup(phone)
+    why.first.scroll_into_view_if_needed()  # the page scrolls inside Streamlit's main block
+    phone.screenshot(path=ARTIFACTS / "phone-why.png")
