@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from textclf.features import Features, fit_features
 from textclf.memory import release_freed_memory
 from textclf.metrics import Report, evaluate
 from textclf.predict import Classifier
+from textclf.snapshots import PROBE, SnapshotRecorder, Snapshots
 from textclf.train import EpochRecord, predict_logits, train
 
 
@@ -31,11 +33,17 @@ class Run:
     number: int = 0  # its place among a session's runs, set by the app
     data_name: str = "20 Newsgroups"  # the corpus it learned from
     data_source: object = None  # the app's record of a person's file; None for the newsgroups
+    snapshots: Snapshots | None = None  # the network after each epoch, for watching it learn
+    test_labels: np.ndarray | None = None  # (n_test,) the true label ids
+    test_posts: str = ""  # a digest of the test texts and labels: equal for the same test posts
 
     def nbytes(self) -> int:
-        """What keeping this run costs: its weights and its test probabilities."""
+        """What keeping this run costs: its weights, its test probabilities and labels, and its
+        snapshots."""
         weights = sum(p.numel() * p.element_size() for p in self.classifier.model.parameters())
-        return weights + self.test_probabilities.nbytes
+        kept = self.test_probabilities.nbytes
+        kept += 0 if self.test_labels is None else self.test_labels.nbytes
+        return weights + kept + (0 if self.snapshots is None else self.snapshots.nbytes())
 
     def summary(self) -> dict:
         """What `train --json` prints: scores, timings and the per-epoch history."""
@@ -92,13 +100,23 @@ def run(
     features: Features | None = None,
     on_epoch: Callable[[EpochRecord], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    probe: str | None = PROBE,
 ) -> Run:
-    """Trains config's network on the corpus (loaded if not given); scores it on the test posts."""
+    """Trains config's network on the corpus (loaded if not given); scores it on the test posts.
+    Snapshots after each epoch follow the probe text's probabilities (None: no probe)."""
     if corpus is None or features is None:
         corpus, features = load_and_vectorise(config, corpus)
     problems = training_problems(config, features)
     if problems:
         raise ValueError("; ".join(problems))
+    recorder = SnapshotRecorder(
+        features.X_test,
+        corpus.test_labels,
+        config.epochs,
+        config.seed,
+        None if probe is None else features.vectorizer.transform([probe]).tocsr(),
+        probe or "",
+    )
     trained = train(
         config,
         features.X_train,
@@ -109,6 +127,7 @@ def run(
         on_epoch=on_epoch,
         should_stop=should_stop,
         initial_rows=features.alphabetical,
+        on_snapshot=recorder,
     )
     logits = predict_logits(trained.model, features.X_test)
     probabilities = logits.softmax(dim=1).numpy()
@@ -124,4 +143,19 @@ def run(
         stopped=trained.stopped,
         backend=trained.backend,
         data_name=corpus.name,
+        snapshots=recorder.result(),
+        test_labels=np.asarray(corpus.test_labels),
+        test_posts=digest(corpus),
     )
+
+
+def digest(corpus: Corpus) -> str:
+    """A fingerprint of the corpus's test posts, their labels and label names: two runs scored on
+    the same posts share it."""
+    h = hashlib.sha256()
+    for text in corpus.test_texts:
+        h.update(text.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    h.update(np.asarray(corpus.test_labels, dtype=np.int64).tobytes())
+    h.update("\0".join(corpus.label_names).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()

@@ -78,7 +78,7 @@ def trace_step(
                 names[id(n.variable)]
                 for n, _ in node.next_functions
                 if n is not None and _is_leaf(n)
-            ),  # fmt: skip
+            ),
         )
         for node in place
     )

@@ -29,7 +29,7 @@ class EpochRecord:
     loss: float  # mean training loss over the epoch's batches
     train_accuracy: float
     test_accuracy: float
-    seconds: float  # spent training so far, on_epoch callbacks excluded
+    seconds: float  # spent training so far, callbacks (on_epoch, on_snapshot) excluded
     test_recall: tuple[float, ...] = ()  # per category: the share of its test posts called right
 
 
@@ -87,9 +87,12 @@ def train(
     should_stop: Callable[[], bool] | None = None,
     initial_rows: np.ndarray | None = None,
     optimizer_for=make_optimizer,
+    on_snapshot: Callable[[MLP, EpochRecord], None] | None = None,
 ) -> Trained:
     """Trains config's network. optimizer_for(config, model, X_train) picks the optimiser and so
     the backend (the tests and the benchmark pass dense torch.optim.Adam as the oracle).
+    on_snapshot(model, record) may look at the network after each epoch, before on_epoch; it
+    must leave it as it found it (snapshots.SnapshotRecorder).
     initial_rows: for each column, the row of the seeded initial table it starts from
     (Features.alphabetical), so a word's initial weights do not depend on column order."""
     X_train, y_train = share_of(X_train, y_train, config.train_share, config.seed)
@@ -115,10 +118,12 @@ def train(
             test_recall=test_recall,
         )
         result.history.append(record)
+        callback_started = time.perf_counter()
+        if on_snapshot is not None:
+            on_snapshot(model, record)
         if on_epoch is not None:
-            callback_started = time.perf_counter()
             on_epoch(record)
-            in_callbacks += time.perf_counter() - callback_started
+        in_callbacks += time.perf_counter() - callback_started
     result.train_seconds = time.perf_counter() - started - in_callbacks
     model.eval()
     return result
