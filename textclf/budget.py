@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import scipy.sparse as sp
 
 from textclf.config import TrainConfig
+from textclf.snapshots import MAX_EPOCHS, MAX_POSTS
 
 MB = 2**20
 FLOAT = 4
@@ -78,6 +79,7 @@ def estimate(config: TrainConfig, X_train: sp.csr_matrix, X_test_posts: int = 0)
     activations = 4096 * hidden * (layers + 1) * FLOAT * 3  # an evaluation chunk, by layer
     batch_bytes = batch * (per_post * 40 + hidden * (layers + 1) * FLOAT * 4)
     peak += small + activations + batch_bytes + used * per_post * 12  # the share's copy
+    peak += (min(config.epochs, MAX_EPOCHS) + 1) * MAX_POSTS * hidden * 2  # snapshots, float16
     steps = math.ceil(used / batch) * config.epochs
     touched = min(words, batch * per_post / 3)  # posts of a batch share about 2 words in 3
     sparse = batch * per_post * hidden * 3 + touched * hidden * 12  # first layer, its rows' Adam

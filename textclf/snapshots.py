@@ -46,7 +46,7 @@ class SnapshotRecorder:
     """train()'s on_snapshot: call it with the model after each epoch; result() afterwards.
 
     While training it holds each kept epoch's activations of the drawn posts as float16, at most
-    (MAX_EPOCHS + 1) x posts x hidden x 2 bytes (16 MB for 1,024 units); result() keeps their
+    (MAX_EPOCHS + 1) x posts x hidden x 2 bytes (31 MB for 1,024 units); result() keeps their
     2-D projection alone."""
 
     def __init__(self, X_test: sp.csr_matrix, y_test: np.ndarray, epochs: int, seed: int = 0,
@@ -64,13 +64,16 @@ class SnapshotRecorder:
     def __call__(self, model: MLP, record: EpochRecord) -> None:
         was_training = model.training
         model.eval()
-        rows = self.X.shape[0]
-        chunks = [Posts(self.X, range(i, min(i + 4096, rows))) for i in range(0, rows, 4096)]
-        hidden = torch.cat([model.hidden_activations(posts) for posts in chunks])  # (rows, H)
-        predicted = model.head(hidden).argmax(1).numpy()
-        classes = model.head.out_features
+        rows, classes = self.X.shape[0], model.head.out_features
+        predicted, drawn = [], []
+        for start in range(0, rows, 4096):  # a chunk at a time, as predict_logits reads them
+            hidden = model.hidden_activations(Posts(self.X, range(start, min(start + 4096, rows))))
+            predicted.append(model.head(hidden).argmax(1))
+            mine = self.posts[(self.posts >= start) & (self.posts < start + 4096)] - start
+            drawn.append(hidden[torch.from_numpy(mine)])
+        predicted = torch.cat(predicted).numpy()
         confusion = np.bincount(self.y * classes + predicted, minlength=classes * classes)
-        drawn = hidden[torch.from_numpy(self.posts)]
+        drawn = torch.cat(drawn)  # (posts, hidden)
         drawn = drawn / drawn.norm(dim=1, keepdim=True).clamp(min=1e-12)  # as insight.hidden_map
         answer = np.full(classes, np.nan, dtype=np.float32)
         if self.probe is not None:
