@@ -158,8 +158,41 @@ def test_what_the_network_learned_is_shown(app):
     assert len(points) == 1180 and set(points["group"]) == set(
         app.session_state["run"].report.labels
     )
-    baseline = next(m for m in app.metric if m.label == "ComplementNB on the same features")
-    assert float(baseline.value.rstrip("%")) > 90
+
+
+def test_the_yardstick_says_which_way_the_network_differs(app):
+    baseline = next(m for m in app.metric if m.label == "ComplementNB")
+    theirs = float(baseline.value.rstrip("%"))
+    assert theirs > 90
+    gap = accuracy_shown(app) * 100 - theirs
+    side = "above" if gap >= 0 else "below"
+    assert baseline.proto.delta == f"network {abs(gap):.2f} points {side} it"
+
+
+TABS = ["How it learned", "Where it goes wrong", "What it learned", "Runs in this session"]
+
+
+def test_the_page_reads_in_the_order_of_a_first_visit(app):
+    """What the network is and how well it does, then the box to try it, then the tabs; every
+    panel of the page is in one of them."""
+    nodes = list(app.main)
+
+    def first(found) -> int:
+        return next(i for i, node in enumerate(nodes) if found(node))
+
+    network = first(lambda n: n.type == "markdown" and n.value.startswith("**The network:**"))
+    score = first(lambda n: n.type == "metric" and n.label == "Test accuracy")
+    box = first(lambda n: n.type == "text_area" and n.label == "Text to classify")
+    tabs = first(lambda n: n.type == "tab")
+    assert network < score < box < tabs
+    assert [tab.label for tab in app.tabs] == TABS
+    learning, errors, learned, session = app.tabs
+    curves = [chart_data(c) for c in learning.get("vega_lite_chart")]
+    assert [set(f.columns) >= {"epoch"} for f in curves] == [True] * 3
+    assert len(errors.get("vega_lite_chart")) == 2 + 3  # two matrices, a 2 x 2 per category
+    assert [s.label for s in errors.selectbox][:2] == ["True group", "Predicted group"]
+    assert len(learned.get("vega_lite_chart")) == 3 + 1  # top words per category, the map
+    assert "Change a setting" in session.info[0].value
 
 
 def test_header_artefacts_are_pointed_out_and_stripped_in_one_click():

@@ -1,4 +1,10 @@
-"""Altair charts of training and results; they return charts and never draw them."""
+"""Altair charts of training and results; they return charts and never draw them.
+
+One colour means one thing across the page: each category keeps its colour in every chart
+(category_scale), green raises and red lowers a probability as in the highlighted text, train
+and test are told apart by the line's dash, and sequential blues count posts. Every chart takes
+its container's width, so it fits a phone as it fits a desktop; titles are left to the page.
+"""
 
 from __future__ import annotations
 
@@ -9,67 +15,112 @@ import pandas as pd
 from textclf.metrics import ClassScores, Report
 from textclf.train import EpochRecord
 
+# 20 colours for up to 20 categories, none of them the green and red that mean "raises" and
+# "lowers": Tableau's blues, oranges, purples, browns, teals, yellows, pinks and greys.
+CATEGORY_PALETTE = (
+    "#4e79a7", "#f28e2b", "#b07aa1", "#9c755f", "#76b7b2", "#edc948", "#ff9da7", "#79706e",
+    "#1f3b73", "#d37295", "#a0cbe8", "#ffbe7d", "#d4a6c8", "#d7b5a6", "#499894", "#b6992d",
+    "#fabfd2", "#bab0ac", "#8c564b", "#17becf",
+)  # fmt: skip
+RAISES, LOWERS = "#54a24b", "#e45756"
+LINE = "#4c4c4c"  # one series alone (the loss) needs no colour of its own
+HEIGHT = 220  # of a curve's plot; Streamlit fits a chart's legend into its height too
+LEGEND_ROW = 28
 
-def history_chart(
-    history: list[EpochRecord], epochs: int | None = None, labels: tuple[str, ...] = ()
-) -> alt.HConcatChart:
-    """Training loss, train and test accuracy, and (given labels) each category's test accuracy:
-    which topic is learned first, which one slips as the network overfits."""
-    frame = pd.DataFrame([record.__dict__ for record in history])
-    if frame.empty:
-        frame = pd.DataFrame(columns=["epoch", "loss", "train_accuracy", "test_accuracy"])
-    x = alt.X(
+
+def category_scale(labels) -> alt.Scale:
+    """The same colour for a category in every chart: its place among the run's labels."""
+    labels = list(labels)
+    return alt.Scale(domain=labels, range=list(CATEGORY_PALETTE[: max(len(labels), 1)]))
+
+
+def _epoch_axis(epochs: int | None) -> alt.X:
+    return alt.X(
         "epoch:Q",
         title="epoch",
         scale=alt.Scale(domain=[1, max(epochs or 1, 2)]),
         axis=alt.Axis(tickMinStep=1, format="d"),
     )
-    loss = (
-        alt.Chart(frame, title="training loss")
-        .mark_line(point=True, color="#e45756")
-        .encode(x=x, y=alt.Y("loss:Q", title="cross-entropy"), tooltip=["epoch", "loss"])
-        .properties(height=220)
-    )
-    long = frame.melt(
-        id_vars="epoch", value_vars=["train_accuracy", "test_accuracy"], var_name="set"
-    )
-    long["set"] = long["set"].str.replace("_accuracy", "")
-    accuracy = (
-        alt.Chart(long, title="accuracy")
-        .mark_line(point=True)
+
+
+def _history_frame(history: list[EpochRecord]) -> pd.DataFrame:
+    frame = pd.DataFrame([record.__dict__ for record in history])
+    if frame.empty:
+        frame = pd.DataFrame(columns=["epoch", "loss", "train_accuracy", "test_accuracy"])
+    return frame
+
+
+def loss_chart(history: list[EpochRecord], epochs: int | None = None) -> alt.Chart:
+    """The mean training loss per epoch."""
+    return (
+        alt.Chart(_history_frame(history))
+        .mark_line(point=alt.OverlayMarkDef(color=LINE), color=LINE)
         .encode(
-            x=x,
-            y=alt.Y("value:Q", title="accuracy", scale=alt.Scale(zero=False, domainMax=1)),
-            color=alt.Color("set:N", sort=["train", "test"], legend=alt.Legend(orient="bottom")),
-            tooltip=["epoch", "set", alt.Tooltip("value:Q", format=".4f")],
+            x=_epoch_axis(epochs),
+            y=alt.Y("loss:Q", title="loss"),
+            tooltip=["epoch", alt.Tooltip("loss:Q", format=".4f")],
         )
-        .properties(height=220)
+        .properties(height=HEIGHT)
     )
-    if not labels or frame.empty:
-        return alt.hconcat(loss, accuracy)
-    per_class = pd.DataFrame(
+
+
+def accuracy_chart(history: list[EpochRecord], epochs: int | None = None) -> alt.Chart:
+    """Train and test accuracy per epoch, told apart by their dash: a gap that widens is
+    overfitting."""
+    long = _history_frame(history).melt(
+        id_vars="epoch", value_vars=["train_accuracy", "test_accuracy"], var_name="posts"
+    )
+    long["posts"] = long["posts"].str.replace("_accuracy", "")
+    return (
+        alt.Chart(long)
+        .mark_line(point=alt.OverlayMarkDef(color=LINE, filled=True), color=LINE)
+        .encode(
+            x=_epoch_axis(epochs),
+            y=alt.Y("value:Q", title="accuracy", scale=alt.Scale(zero=False, domainMax=1)),
+            strokeDash=alt.StrokeDash(
+                "posts:N",
+                scale=alt.Scale(domain=["train", "test"], range=[[4, 3], [1, 0]]),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            tooltip=["epoch", "posts", alt.Tooltip("value:Q", format=".4f")],
+        )
+        .properties(height=HEIGHT + LEGEND_ROW)
+    )
+
+
+def category_accuracy_chart(
+    history: list[EpochRecord], epochs: int | None, labels: tuple[str, ...]
+) -> alt.Chart:
+    """Each category's test accuracy (its recall) per epoch: which topic is learned first, which
+    one slips as the network overfits."""
+    frame = pd.DataFrame(
         [
             {"epoch": record.epoch, "category": label, "accuracy": recall}
             for record in history
             for label, recall in zip(labels, record.test_recall, strict=False)
-        ]
+        ],
+        columns=["epoch", "category", "accuracy"],
     )
-    categories = (
-        alt.Chart(per_class, title="test accuracy per category")
+    columns = 1 if len(labels) <= 4 else 2  # of the legend: full names while they fit
+    return (
+        alt.Chart(frame)
         .mark_line(point=True)
         .encode(
-            x=x,
-            y=alt.Y("accuracy:Q", scale=alt.Scale(zero=False, domainMax=1)),
-            color=alt.Color("category:N", legend=alt.Legend(orient="bottom", columns=2)),
+            x=_epoch_axis(epochs),
+            y=alt.Y("accuracy:Q", title="test accuracy", scale=alt.Scale(zero=False, domainMax=1)),
+            color=alt.Color(
+                "category:N",
+                scale=category_scale(labels),
+                legend=alt.Legend(orient="bottom", columns=columns, title=None, labelLimit=160),
+            ),
             tooltip=["epoch", "category", alt.Tooltip("accuracy:Q", format=".3f")],
         )
-        .properties(height=220)
+        .properties(height=HEIGHT + LEGEND_ROW * -(-len(labels) // columns))
     )
-    return alt.hconcat(loss, accuracy, categories)
 
 
 def runs_chart(runs: list[tuple[str, list[EpochRecord]]]) -> alt.Chart:
-    """Test accuracy per epoch of several runs, overlaid."""
+    """Test accuracy per epoch of several runs, overlaid: older runs lighter."""
     frame = pd.DataFrame(
         [
             {"run": name, "epoch": record.epoch, "test accuracy": record.test_accuracy}
@@ -78,12 +129,17 @@ def runs_chart(runs: list[tuple[str, list[EpochRecord]]]) -> alt.Chart:
         ]
     )
     return (
-        alt.Chart(frame, title="test accuracy of each run")
+        alt.Chart(frame)
         .mark_line(point=True)
         .encode(
             x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format="d")),
             y=alt.Y("test accuracy:Q", scale=alt.Scale(zero=False)),
-            color=alt.Color("run:N", sort=[name for name, _ in runs]),
+            color=alt.Color(
+                "run:O",
+                sort=[name for name, _ in runs],
+                scale=alt.Scale(scheme="greys", domain=[name for name, _ in runs]),
+                legend=alt.Legend(orient="bottom", columns=4),
+            ),
             tooltip=["run", "epoch", alt.Tooltip("test accuracy:Q", format=".4f")],
         )
         .properties(height=240)
@@ -91,28 +147,36 @@ def runs_chart(runs: list[tuple[str, list[EpochRecord]]]) -> alt.Chart:
 
 
 def confusion_chart(report: Report) -> alt.LayerChart:
-    """The N x N confusion matrix as a heatmap with its counts: rows true, columns predicted."""
+    """The N x N confusion matrix as a heatmap with its counts: rows true, columns predicted.
+    As wide as its container; long group names are shortened on the axes (hover shows them)."""
     rows = [
         {"true": true, "predicted": predicted, "posts": int(report.confusion[i, j])}
         for i, true in enumerate(report.labels)
         for j, predicted in enumerate(report.labels)
     ]
     frame = pd.DataFrame(rows)
-    step = 64 if len(report.labels) <= 6 else 36
+    many = len(report.labels) > 8
     base = alt.Chart(frame).encode(
-        x=alt.X("predicted:N", sort=list(report.labels), title="predicted group"),
-        y=alt.Y("true:N", sort=list(report.labels), title="true group"),
+        x=alt.X(
+            "predicted:N",
+            sort=list(report.labels),
+            title="predicted group",
+            axis=alt.Axis(labelLimit=90, labelAngle=-45),
+        ),
+        y=alt.Y(
+            "true:N", sort=list(report.labels), title="true group", axis=alt.Axis(labelLimit=110)
+        ),
     )
     cells = base.mark_rect().encode(
         color=alt.Color("posts:Q", scale=alt.Scale(scheme="blues"), legend=None),
         tooltip=["true", "predicted", "posts"],
     )
     threshold = frame["posts"].max() / 2
-    counts = base.mark_text(fontSize=12 if len(report.labels) <= 8 else 9).encode(
+    counts = base.mark_text(fontSize=9 if many else 12).encode(
         text="posts:Q",
         color=alt.condition(alt.datum.posts > threshold, alt.value("white"), alt.value("black")),
     )
-    return (cells + counts).properties(width=alt.Step(step), height=alt.Step(step))
+    return (cells + counts).properties(height=alt.Step(22 if many else 56))
 
 
 def one_vs_rest_chart(scores: ClassScores) -> alt.LayerChart:
@@ -136,64 +200,84 @@ def one_vs_rest_chart(scores: ClassScores) -> alt.LayerChart:
         y=alt.Y("truth:N", sort=["is", "is not"], title="true"),
     )
     cells = base.mark_rect().encode(
-        color=alt.Color("posts:Q", scale=alt.Scale(scheme="greens"), legend=None),
+        color=alt.Color("posts:Q", scale=alt.Scale(scheme="blues"), legend=None),
         tooltip=["cell", "posts"],
     )
-    text = base.mark_text(fontSize=12).encode(text="text:N")
-    return (cells + text).properties(width=alt.Step(75), height=alt.Step(40))
+    threshold = frame["posts"].max() / 2
+    text = base.mark_text(fontSize=12).encode(
+        text="text:N",
+        color=alt.condition(alt.datum.posts > threshold, alt.value("white"), alt.value("black")),
+    )
+    return (cells + text).properties(height=alt.Step(40))
 
 
 def contribution_chart(
-    ranked: list[tuple[str, float]],
-    label: str,
-    axis: str = "log-probability lost without the word",
-) -> alt.Chart:
-    """Words' effects on one category's log-probability, the most raising first."""
+    ranked: list[tuple[str, float]], axis: str = "log-probability lost without the word"
+) -> alt.LayerChart:
+    """Words' effects on one category's log-probability, sorted, as dots on a scale that starts
+    where the values do (bars from zero would all look alike), each on a stem from zero or,
+    when every word raises, from the smallest effect. Green raises, red lowers, as in the
+    highlighted text."""
     frame = pd.DataFrame(ranked, columns=["word", "effect"])
     frame["direction"] = np.where(frame["effect"] >= 0, "raises", "lowers")
-    return (
-        alt.Chart(frame, title=f"each word's effect on {label}")
-        .mark_bar()
-        .encode(
-            y=alt.Y("word:N", sort="-x", title=None),
-            x=alt.X("effect:Q", title=axis),
-            color=alt.Color(
-                "direction:N",
-                scale=alt.Scale(domain=["raises", "lowers"], range=["#54a24b", "#e45756"]),
-                legend=None,
-            ),
-            tooltip=["word", alt.Tooltip("effect:Q", format=".4f")],
-        )
-        .properties(height=alt.Step(20))
+    # stems from zero, or from the smallest effect when all raise: lengths then differ visibly
+    lowest = float(frame["effect"].min()) if len(frame) else 0.0
+    frame["from"] = 0.0 if lowest < 0 else lowest
+    y = alt.Y("word:N", sort=list(frame["word"]), title=None, axis=alt.Axis(labelLimit=140))
+    x = alt.X("effect:Q", title=axis, scale=alt.Scale(zero=False, nice=False, padding=8))
+    base = alt.Chart(frame).encode(y=y)
+    stems = base.mark_rule(color="#bbbbbb").encode(x=x, x2="from:Q")
+    dots = base.mark_circle(size=90, opacity=1).encode(
+        x=x,
+        color=alt.Color(
+            "direction:N",
+            scale=alt.Scale(domain=["raises", "lowers"], range=[RAISES, LOWERS]),
+            legend=None,
+        ),
+        tooltip=["word", alt.Tooltip("effect:Q", format=".4f")],
     )
+    return (stems + dots).properties(height=alt.Step(20))
 
 
-def hidden_map_chart(points: np.ndarray, categories: list[str], subjects: list[str]) -> alt.Chart:
+def hidden_map_chart(points: np.ndarray, categories: list[str], subjects: list[str], labels=None):
     """Test posts placed by the network's last hidden layer (PCA to 2-D), coloured by true group."""
     frame = pd.DataFrame(
         {"x": points[:, 0], "y": points[:, 1], "group": categories, "subject": subjects}
     )
+    labels = list(labels) if labels is not None else sorted(set(categories))
     return (
-        alt.Chart(frame, title="test posts as the last hidden layer sees them (PCA)")
+        alt.Chart(frame)
         .mark_circle(size=18, opacity=0.6)
         .encode(
             x=alt.X("x:Q", title="first principal component"),
             y=alt.Y("y:Q", title="second principal component"),
-            color=alt.Color("group:N", legend=alt.Legend(orient="bottom", columns=3)),
+            color=alt.Color(
+                "group:N",
+                scale=category_scale(labels),
+                legend=alt.Legend(orient="bottom", columns=2, title=None, labelLimit=160),
+            ),
             tooltip=["group", "subject"],
         )
-        .properties(height=420)
+        .properties(height=380)
         .interactive()
     )
 
 
-def probability_chart(ranked: list[tuple[str, float]]) -> alt.LayerChart:
-    """Horizontal bars, most probable category on top."""
+def probability_chart(ranked: list[tuple[str, float]], labels=None) -> alt.LayerChart:
+    """Horizontal bars in each category's colour, most probable on top."""
     frame = pd.DataFrame(ranked, columns=["category", "probability"])
+    labels = list(labels) if labels is not None else sorted(frame["category"])
     base = alt.Chart(frame).encode(
-        y=alt.Y("category:N", sort="-x", title=None),
-        x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        y=alt.Y("category:N", sort="-x", title=None, axis=alt.Axis(labelLimit=140)),
+        x=alt.X(
+            "probability:Q",
+            scale=alt.Scale(domain=[0, 1.15]),
+            axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1]),
+        ),
     )
-    bars = base.mark_bar().encode(tooltip=["category", alt.Tooltip("probability:Q", format=".4f")])
-    labels = base.mark_text(align="left", dx=3).encode(text=alt.Text("probability:Q", format=".1%"))
-    return (bars + labels).properties(height=alt.Step(26))
+    bars = base.mark_bar().encode(
+        color=alt.Color("category:N", scale=category_scale(labels), legend=None),
+        tooltip=["category", alt.Tooltip("probability:Q", format=".4f")],
+    )
+    text = base.mark_text(align="left", dx=3).encode(text=alt.Text("probability:Q", format=".1%"))
+    return (bars + text).properties(height=alt.Step(26))

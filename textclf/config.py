@@ -154,6 +154,16 @@ def format_setting(value) -> str:
     return str(value)
 
 
+def setting_changes(before: TrainConfig, after: TrainConfig) -> list[str]:
+    """What changed from one config to the next, as "name old → new" in option names."""
+    return [
+        f"{option_name(name)} {format_setting(getattr(before, name))} → "
+        f"{format_setting(getattr(after, name))}"
+        for name in config_fields()
+        if getattr(before, name) != getattr(after, name)
+    ]
+
+
 def replace(config: TrainConfig, **changes) -> TrainConfig:
     return dataclasses.replace(config, **changes)
 

@@ -18,6 +18,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from textclf.features import weigh_counts
 from textclf.predict import Classifier
+from textclf.text import markdown_escaped, markdown_layout, unlinked
 from textclf.train import predict_logits
 
 UNRELIABLE_UNKNOWN_SHARE = 0.5  # more unknown words than this: the answer rests on little
@@ -101,3 +102,25 @@ def token_spans(classifier: Classifier, text: str) -> list[tuple[str, str | None
     if position < len(text):
         pieces.append((text[position:], None))
     return pieces
+
+
+def highlighted_markdown(classifier: Classifier, text: str, explanation: Explanation, label: str):
+    """The text as Streamlit markdown: words that raise label on green, words that lower it on
+    red, words the network never saw struck through in gray. Every piece of the text is escaped
+    first, so the colours are the only markup in it."""
+    column = explanation.contributions[:, explanation.labels.index(label)]
+    strength = dict(zip(explanation.words, column, strict=True))
+    threshold = 0.15 * float(np.abs(column).max()) if column.size else 0.0
+    out = []
+    text = unlinked(text[:MAX_EXPLAINED_CHARS])  # whole: www and its . are separate pieces
+    for piece, word in token_spans(classifier, text):
+        safe = markdown_escaped(piece)
+        if word == "":
+            out.append(f":gray[~~{safe}~~]")
+        elif word is not None and strength.get(word, 0.0) > threshold > 0:
+            out.append(f":green-background[{safe}]")
+        elif word is not None and strength.get(word, 0.0) < -threshold < 0:
+            out.append(f":red-background[{safe}]")
+        else:
+            out.append(safe)
+    return markdown_layout("".join(out))

@@ -143,3 +143,23 @@ def forward_trace(classifier: Classifier, text: str) -> ForwardTrace:
         probabilities=torch.softmax(logits, dim=0).numpy().copy(),
         labels=tuple(classifier.labels),
     )
+
+
+def architecture(classifier: Classifier) -> str:
+    """The network in one line, as the tutorial writes it: "28,835 word counts → Linear 100 →
+    ReLU → Linear 100 → ReLU → Linear 3 (2,894,003 parameters), Adam lr 0.01, batch 150,
+    10 epochs"."""
+    config, table = classifier.config, layer_table(classifier.model)
+    kind = "TF-IDF weights" if config.features == "tfidf" else "counts"
+    steps = [f"{table.layers[0].input_shape[1]:,} word {kind}"]
+    for layer in table.layers:
+        steps.append(f"Linear {layer.output_shape[1]:,}")
+        for part in layer.then.split(", "):  # "ReLU", "Dropout(p=0.5)"; none when p is 0
+            if part[:1].isupper() and (config.dropout or not part.startswith("Dropout")):
+                steps.append(part)
+    optimizer = "Adam" if config.optimizer == "adam" else "SGD with momentum"
+    decay = f", weight decay {config.weight_decay:g}" if config.weight_decay else ""
+    return (
+        f"{' → '.join(steps)} ({table.total:,} parameters), {optimizer} lr {config.lr:g}{decay}, "
+        f"batch {config.batch_size}, {config.epochs} epoch{'s' if config.epochs != 1 else ''}"
+    )

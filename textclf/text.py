@@ -72,3 +72,14 @@ def markdown_layout(markdown: str) -> str:
     block, each line break a line break."""
     indented = _INDENT.sub(lambda m: "\u00a0" * len(m.group().expandtabs(4)), markdown)
     return indented.replace("\n", "  \n")
+
+
+_SUBJECT = re.compile(r"^Subject:\s*(.*)$", re.M)
+
+
+def subject_line(post: str, limit: int = 120) -> str:
+    """A post's subject line, or its first non-blank line when headers were stripped: what names
+    a post in a table or a tooltip."""
+    match = _SUBJECT.search(post)
+    line = match.group(1) if match else next((s for s in post.splitlines() if s.strip()), "")
+    return line.strip()[:limit] or "(empty post)"

@@ -1,0 +1,69 @@
+"""What the network learned: its strongest words per category, the header artefacts among them,
+and the test posts as its last hidden layer places them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from textclf import charts
+from textclf.app.settings import key
+from textclf.config import METADATA
+from textclf.data import Corpus
+from textclf.features import Features
+from textclf.insight import header_artefacts, hidden_map, top_words
+from textclf.pipeline import Run
+from textclf.text import markdown_literal, subject_line
+
+
+def insight(run: Run, corpus: Corpus, features: Features) -> dict:
+    """Per run, computed once: its top words and its map of the test posts."""
+    store = st.session_state.setdefault("insight", {})
+    if run.number not in store or store[run.number]["run"] is not run:
+        words = top_words(run.classifier)
+        candidates = sorted({w for ranked in words.values() for w, _ in ranked})
+        store[run.number] = {
+            "run": run,
+            "top_words": words,
+            "artefacts": header_artefacts(candidates, corpus.test_texts)
+            if run.data_source is None
+            else [],
+            "map": hidden_map(run.classifier, features.X_test),
+        }
+        kept = {r.number for r in st.session_state.get("runs", [])}
+        for number in [n for n in store if n not in kept]:
+            store.pop(number)  # runs that left the history take their insight with them
+    return store[run.number]
+
+
+def _strip_metadata() -> None:
+    st.session_state[key("remove")] = list(METADATA)
+
+
+def learned_ui(run: Run, corpus: Corpus, features: Features) -> None:
+    found = insight(run, corpus, features)
+    words, artefacts = found["top_words"], found["artefacts"]
+    if artefacts and not run.config.remove:
+        st.info(
+            "Some of the words the network relies on come from e-mail headers and addresses, not "
+            f"from what the posts say ({markdown_literal(', '.join(artefacts[:12]))}): its score "
+            "is partly for the wrong reason."
+        )
+        st.button("Strip headers, footers and quotes", on_click=_strip_metadata)
+    st.caption("The words that, alone in a post, raise each category's log-probability most.")
+    columns = st.columns(min(3, len(words)))
+    for i, (label, ranked) in enumerate(words.items()):
+        with columns[i % len(columns)]:
+            st.markdown(f"**{markdown_literal(label)}**")
+            chart = charts.contribution_chart(ranked, axis="log-probability gained, alone")
+            st.altair_chart(chart, width="stretch")
+    st.markdown("**The test posts as the last hidden layer sees them** (PCA to two dimensions)")
+    st.caption("Each dot a test post, coloured by its true group; hover for its subject line.")
+    st.altair_chart(
+        charts.hidden_map_chart(
+            found["map"],
+            [run.report.labels[y] for y in corpus.test_labels],
+            [subject_line(t) for t in corpus.test_texts],
+            run.report.labels,
+        ),
+        width="stretch",
+    )

@@ -1,0 +1,159 @@
+"""How well this network does: the headline a first visit needs (what the network is, its score,
+the yardstick beside it), then the deeper tabs' "how it learned" and "where it goes wrong"."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from textclf import charts
+from textclf.app.source import baseline_for
+from textclf.app.training import live_charts
+from textclf.data import Corpus
+from textclf.explain import explain, highlighted_markdown
+from textclf.network import architecture
+from textclf.pipeline import Run
+from textclf.text import markdown_literal, subject_line
+
+
+def headline_ui(run: Run, previous: Run | None, corpus: Corpus) -> None:
+    """What this network is and how well it does, in one screen."""
+    report = run.report
+    share = run.config.train_share
+    st.markdown(f"**The network:** {markdown_literal(architecture(run.classifier))}")
+    st.caption(
+        f"Trained on {markdown_literal(run.data_name)}: {len(corpus.train_labels):,} training and "
+        f"{len(corpus.test_labels):,} test texts in {len(corpus.label_names)} categories"
+        + (f" ({share:.0%} of the training texts used)" if share < 1 else "")
+        + f". Trained by {run.backend}."
+    )
+    baseline = baseline_for(run.config, run.data_source)
+    gap = (report.accuracy - baseline.accuracy) * 100
+    # a row that wraps: two metrics a line on a phone, four on a desktop
+    row = st.container(horizontal=True, gap="small")
+    accuracy, yardstick, seconds, vocabulary = (row.container(width=160) for _ in range(4))
+    accuracy.metric(
+        "Test accuracy",
+        f"{report.accuracy:.2%}",
+        delta=None
+        if previous is None
+        else f"{(report.accuracy - previous.report.accuracy) * 100:+.2f} points since the last run",
+    )
+    yardstick.metric(
+        "ComplementNB",
+        f"{baseline.accuracy:.2%}",
+        delta=f"network {abs(gap):.2f} points {'above' if gap >= 0 else 'below'} it",
+        delta_color="off",
+        delta_arrow="off",
+        help="scikit-learn's naive Bayes for text, on the same split and the same features, "
+        "trained in a fraction of a second: the linear yardstick a network has to beat.",
+    )
+    seconds.metric(
+        "Training loop",
+        f"{run.train_seconds:.2f} s",
+        help=f"The word table was trained by: {run.backend}. The C kernels train Adam without "
+        "weight decay where a compiler is at hand; everything else trains in plain PyTorch.",
+    )
+    vocabulary.metric(
+        "Vocabulary",
+        f"{len(run.classifier.vectorizer.vocabulary_):,}",
+        help="Distinct words of the training posts that the network reads",
+    )
+
+
+def how_it_learned_ui(run: Run) -> None:
+    """The curves of the run: loss, train and test accuracy, and each category's."""
+    _, draw = live_charts(run.config, run.report.labels)
+    draw(run.history)
+
+
+def where_it_goes_wrong_ui(run: Run, corpus: Corpus) -> None:
+    report = run.report
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown("**The network's confusion matrix**")
+        st.caption("Rows: the post's true group. Columns: its answer. The diagonal is right.")
+        st.altair_chart(charts.confusion_chart(report), width="stretch")
+    with right:
+        baseline = baseline_for(run.config, run.data_source)
+        st.markdown(f"**ComplementNB's, on the same features: {baseline.accuracy:.2%}**")
+        st.caption("Where a linear model errs, for comparison.")
+        st.altair_chart(charts.confusion_chart(baseline), width="stretch")
+    drilldown_ui(run, corpus)
+
+    st.markdown("#### Each category against the rest")
+    columns = st.columns(min(4, len(report.per_class)))
+    for i, scores in enumerate(report.per_class):
+        with columns[i % len(columns)]:
+            st.markdown(f"**{markdown_literal(scores.label)}**")
+            st.altair_chart(charts.one_vs_rest_chart(scores), width="stretch")
+            st.caption(
+                f"precision {scores.precision:.3f} · recall {scores.recall:.3f} · "
+                f"F1 {scores.f1:.3f}"
+            )
+    table = pd.DataFrame(
+        [
+            {
+                "category": s.label,
+                "precision": s.precision,
+                "recall": s.recall,
+                "F1": s.f1,
+                "test posts": s.support,
+            }
+            for s in report.per_class
+        ]
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+@st.fragment  # choosing a cell or a post reruns this panel alone
+def drilldown_ui(run: Run, corpus: Corpus) -> None:
+    """The test posts behind one cell of the confusion matrix, and why the network chose."""
+    labels = list(run.report.labels)
+    st.markdown("#### Look inside a cell")
+    left, right = st.columns(2)
+    true_label = left.selectbox("True group", labels, key="cell_true")
+    default = next(
+        (
+            j
+            for j in np.argsort(-run.report.confusion[labels.index(true_label)])
+            if labels[j] != true_label
+        ),
+        0,
+    )
+    predicted_label = right.selectbox(
+        "Predicted group", labels, index=int(default), key="cell_predicted"
+    )
+    predicted = run.test_probabilities.argmax(1)
+    rows = np.flatnonzero(
+        (corpus.test_labels == labels.index(true_label))
+        & (predicted == labels.index(predicted_label))
+    )
+    st.caption(
+        f"{len(rows)} test posts of {markdown_literal(true_label)} that the network called "
+        f"{markdown_literal(predicted_label)}."
+    )
+    if not len(rows):
+        return
+    table = pd.DataFrame(
+        {
+            "post": [int(i) for i in rows],
+            "subject": [subject_line(corpus.test_texts[i]) for i in rows],
+            f"p({true_label})": run.test_probabilities[rows, labels.index(true_label)].round(4),
+            f"p({predicted_label})": run.test_probabilities[
+                rows, labels.index(predicted_label)
+            ].round(4),
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch", height=min(400, 36 + 35 * len(rows)))
+    chosen = st.selectbox(
+        "Explain post",
+        table["post"],
+        format_func=lambda i: f"#{i}: {subject_line(corpus.test_texts[i])}",
+        key="cell_post",
+    )
+    post = corpus.test_texts[int(chosen)]
+    explanation = explain(run.classifier, post)
+    if explanation is not None:
+        st.markdown(highlighted_markdown(run.classifier, post, explanation, predicted_label))

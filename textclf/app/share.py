@@ -1,0 +1,81 @@
+"""Links in and out: the link a visitor opened (its settings set the sidebar, its notice says
+what could not be used) and the link, and the model file, that share this run."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from textclf.app.settings import key
+from textclf.config import config_fields
+from textclf.links import TEXT_PARAMETER, link_query, read_link, widget_values
+from textclf.persist import classifier_to_bytes
+from textclf.pipeline import Run
+from textclf.text import markdown_literal
+
+
+def apply_link_once() -> None:
+    """Reads the link a session was opened with, on its first run, and adds the prediction text.
+    Widgets bound to the URL read their own values; settle_link then corrects them where they
+    read something else than what the link's notice says is used."""
+    corrections = st.session_state.pop("link_corrections", None)
+    if corrections:  # the rerun asked for below: widgets exist now, so their state can be set
+        for key, value in corrections.items():
+            st.session_state[key] = list(value) if isinstance(value, tuple) else value
+    if "link" in st.session_state:
+        return
+    params = {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+    reading = read_link(params)
+    st.session_state["link"] = reading
+    st.session_state["link_values"] = widget_values(params, reading)
+    if reading.text is not None:
+        st.session_state["text"] = reading.text
+        del st.query_params[TEXT_PARAMETER]  # the box is unbound: a stale copy would mislead
+
+
+def settle_link(settings: dict) -> None:
+    """Call after the settings widgets, before training: where a widget read a link's value
+    otherwise than the notice says (`epochs=2.5` as 2; `categories=a,b` dropped), sets it to
+    the value the notice promises and reruns, once."""
+    expected = st.session_state.pop("link_values", None) or {}
+    names = {key(name): name for name in config_fields()}
+    wrong = {key: value for key, value in expected.items() if settings[names[key]] != value}
+    if wrong:
+        st.session_state["link_corrections"] = wrong
+        st.rerun()
+
+
+def link_notice_ui() -> None:
+    ignored = st.session_state["link"].ignored
+    if ignored:
+        st.warning(
+            "Some of this link's settings could not be used and keep their defaults: "
+            + "; ".join(markdown_literal(item) for item in ignored)
+            + "."
+        )
+
+
+def share_ui(run: Run) -> None:
+    """The link that reproduces this run (and the text in the prediction box), and the model:
+    two buttons, in whatever row the caller is drawing."""
+    base = (st.context.url or "http://localhost:8501/").split("?")[0]
+    query = link_query(run.config, st.session_state.get("text") or "")
+    with st.popover("Share this run", icon=":material/link:"):
+        if run.data_source is not None:
+            st.caption(
+                "A link cannot carry your file: share the downloaded model, or the file itself."
+            )
+        else:
+            st.caption(
+                "Anyone who opens this link trains the same network and sees the same accuracy."
+            )
+            st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+    st.download_button(
+        "Download model",
+        data=lambda: classifier_to_bytes(run.classifier),  # built only when clicked
+        file_name="textclf-model.pt",
+        mime="application/octet-stream",
+        on_click="ignore",
+        icon=":material/download:",
+        help="Weights, vocabulary, labels and settings in one file: "
+        "python -m textclf predict --model textclf-model.pt 'some text'",
+    )

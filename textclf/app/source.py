@@ -1,0 +1,197 @@
+"""The data the network learns from: 20 Newsgroups, a person's own file, or (offline) the
+newsgroups from a copy of their archive. A file's bytes live in the session's file store."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+
+import streamlit as st
+
+from textclf.app import cache
+from textclf.app.cache import OwnData
+from textclf.budget import Limits
+from textclf.config import TrainConfig
+from textclf.data import Corpus, DataUnavailable, data_home, install_archive, writable_data_home
+from textclf.features import Features
+from textclf.tables import MAX_FILE_MB, TEST_SIZE_RANGE, DataProblem
+from textclf.text import markdown_literal
+
+OWN_FILE_TYPES = ["csv", "tsv", "tab", "txt", "jsonl", "ndjson", "json"]
+LIMITS = Limits.from_environment()
+
+
+def data_for(config: TrainConfig, own: OwnData | None = None) -> tuple[Corpus, Features]:
+    """The vectorised data config trains on: its newsgroups, or the person's file."""
+    if own is None:
+        return cache.newsgroups(
+            config.categories, config.remove, config.features, config.max_features
+        )
+    # "all words" of a stranger's file could be millions
+    return cache.own_file(own, config.features, config.max_features or LIMITS.file_words,
+                          *file_bytes(own))  # fmt: skip
+
+
+def baseline_for(config: TrainConfig, own: OwnData | None):
+    """ComplementNB on the same split and features (cached like the data)."""
+    if own is None:
+        return cache.newsgroups_baseline(
+            config.categories, config.remove, config.features, config.max_features
+        )
+    return cache.own_file_baseline(
+        own, config.features, config.max_features or LIMITS.file_words, *file_bytes(own)
+    )
+
+
+def file_bytes(own: OwnData) -> tuple[bytes, bytes | None]:
+    files = st.session_state["files"]
+    return files[own.digest], files[own.test_digest] if own.test_digest else None
+
+
+def _store_file(upload) -> str:
+    """The upload's digest, its bytes kept in the session's file store. Each upload is copied and
+    hashed once, not on every rerun (a 50 MB file takes a tenth of a second to hash)."""
+    digests = st.session_state.setdefault("upload_digests", {})
+    files = st.session_state.setdefault("files", {})
+    digest = digests.get(upload.file_id)
+    if digest is None or digest not in files:
+        data = upload.getvalue()
+        digest = digests[upload.file_id] = hashlib.sha256(data).hexdigest()
+        files[digest] = data
+    return digest
+
+
+def forget_unused_files() -> None:
+    """A file leaves the session when no remembered run or current choice uses it."""
+    runs = st.session_state.get("runs", []) + [st.session_state.get("run")]
+    own = [r.data_source for r in runs if r is not None and r.data_source is not None]
+    own.append(st.session_state.get("own"))
+    used = {d for o in own if o is not None for d in (o.digest, o.test_digest)}
+    files = st.session_state.get("files", {})
+    for digest in [d for d in files if d not in used]:
+        files.pop(digest)
+    digests = st.session_state.get("upload_digests", {})
+    for file_id in [f for f, d in digests.items() if d not in files]:
+        digests.pop(file_id)
+
+
+def upload_id(upload) -> str | None:
+    return getattr(upload, "file_id", None)
+
+
+def source_ui() -> OwnData | None:
+    """The sidebar's data source: None for 20 Newsgroups, else the person's file and columns."""
+    bar = st.sidebar
+    choice = bar.segmented_control(
+        "Data", ["20 Newsgroups", "Your own file"], default="20 Newsgroups", key="source"
+    )
+    if choice != "Your own file":
+        return None
+    upload = bar.file_uploader(
+        f"Labelled texts: CSV, TSV or JSON Lines (up to {MAX_FILE_MB} MB)",
+        type=OWN_FILE_TYPES,
+        key="own_file",
+        help="One row per text, a header line naming the columns, one column holding the label.",
+    )
+    restored = st.session_state.get("restored_file")
+    if restored is not None and upload_id(upload) == st.session_state.get("restored_upload"):
+        bar.caption(
+            f"Using {markdown_literal(restored.name)}, the file of the run you restored. "
+            "Upload a file to train on another."
+        )
+        return restored
+    st.session_state.pop("restored_file", None)
+    if upload is None:
+        st.info(
+            "Upload a file of labelled texts in the sidebar: one row per text, a header line, a "
+            "text column and a label column. The network trains on it as on the newsgroups."
+        )
+        st.stop()
+    if LIMITS.upload_mb and upload.size > LIMITS.upload_mb * 2**20:
+        st.error(
+            f"This file is {upload.size / 2**20:.1f} MB and this server takes files of up to "
+            f"{LIMITS.upload_mb} MB: upload a sample of its rows."
+        )
+        st.stop()
+    digest = _store_file(upload)
+    try:
+        table = cache.table(digest, upload.name, st.session_state["files"][digest])
+    except DataProblem as error:
+        st.error(f"This file cannot be used: {markdown_literal(str(error))}")
+        st.stop()
+    columns = list(table.frame.columns)
+    text_column = bar.selectbox(
+        "Text column", columns, index=columns.index(table.text_column), key="text_column"
+    )
+    label_column = bar.selectbox(
+        "Label column", columns, index=columns.index(table.label_column), key="label_column"
+    )
+    test_upload = bar.file_uploader(
+        "Separate test file (optional)", type=OWN_FILE_TYPES, key="own_test_file"
+    )
+    test_size = bar.slider(
+        "Held out for testing",
+        *TEST_SIZE_RANGE,
+        0.2,
+        0.05,
+        key="test_size",
+        disabled=test_upload is not None,
+        help="A stratified share of the rows: each label keeps its proportion in both parts.",
+    )
+    return OwnData(
+        name=upload.name,
+        digest=digest,
+        text_column=text_column,
+        label_column=label_column,
+        test_size=test_size,
+        test_name=test_upload.name if test_upload else "",
+        test_digest=_store_file(test_upload) if test_upload else "",
+    )
+
+
+def vectorised_ui(config: TrainConfig, own: OwnData | None) -> tuple[Corpus, Features]:
+    """The data for config, or a message (and the page stops) when it cannot be had."""
+    try:
+        corpus, features = data_for(config, own)
+    except DataUnavailable as error:
+        archive_ui(error)  # offline: asks for the archive, then reruns
+    except DataProblem as error:
+        st.error(f"Your texts cannot be used this way: {markdown_literal(str(error))}")
+        st.stop()
+    for note in corpus.notes:
+        st.caption(f"Note: {markdown_literal(note)}.")
+    return corpus, features
+
+
+def _install_archive(path: str) -> None:
+    home = writable_data_home()
+    install_archive(path, home)
+    if home != data_home():  # the usual place is read-only: every later load looks here
+        os.environ["SCIKIT_LEARN_DATA"] = str(home)
+
+
+def archive_ui(error: DataUnavailable) -> None:
+    """Offline: the data set from a local copy of its official archive, by path or upload."""
+    st.error(markdown_literal(str(error)))
+    st.markdown(
+        "**Offline?** Give this app the official archive `20news-bydate.tar.gz` (14 MB): "
+        "its path on the machine that runs the app, or upload it."
+    )
+    path = st.text_input("Path of 20news-bydate.tar.gz", key="archive_path")
+    upload = st.file_uploader("or upload it", type=["gz", "tgz"], key="archive_file")
+    if not path and upload is None:
+        st.stop()
+    try:
+        with st.spinner("Unpacking the archive into scikit-learn's cache (a few seconds)…"):
+            if upload is not None:
+                with tempfile.NamedTemporaryFile(suffix=".tar.gz") as copy:
+                    copy.write(upload.getvalue())
+                    copy.flush()
+                    _install_archive(copy.name)
+            else:
+                _install_archive(path.strip())
+    except DataUnavailable as failure:
+        st.error(markdown_literal(str(failure)))
+        st.stop()
+    st.rerun()

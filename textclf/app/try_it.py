@@ -1,0 +1,89 @@
+"""Try it: any text, the network's probabilities for it, and why, word by word."""
+
+from __future__ import annotations
+
+import random
+
+import streamlit as st
+
+from textclf import charts
+from textclf.app.share import share_ui
+from textclf.app.source import data_for
+from textclf.explain import explain, highlighted_markdown
+from textclf.pipeline import Run
+from textclf.predict import predict_text
+from textclf.text import markdown_literal
+
+
+def _fill_random_post(run: Run) -> None:
+    corpus, _ = data_for(run.config, run.data_source)
+    index = random.randrange(len(corpus.test_texts))
+    st.session_state["text"] = corpus.test_texts[index]
+    st.session_state["true_group"] = corpus.label_names[corpus.test_labels[index]]
+
+
+def _forget_true_group() -> None:
+    st.session_state.pop("true_group", None)
+
+
+@st.fragment  # typing reruns this panel alone, not the whole page
+def try_it_ui(run: Run) -> None:
+    st.subheader("Try it")
+    left, right = st.columns([1, 1])
+    text = left.text_area(
+        "Text to classify",
+        key="text",
+        height=160,
+        placeholder="e.g. The pitcher threw three strikes and the crowd cheered the home run.",
+        on_change=_forget_true_group,
+    )
+    true_group = st.session_state.get("true_group")
+    if true_group:
+        left.caption(f"This test post’s true group: **{markdown_literal(true_group)}**")
+    with st.container(horizontal=True):
+        st.button("Random test post", on_click=_fill_random_post, args=(run,))
+        share_ui(run)  # in this panel, so the link carries the text as it is now
+    prediction = predict_text(run.classifier, text)
+    with right:
+        if prediction.message:
+            st.info(prediction.message)
+        if prediction.probabilities is None:
+            return
+        label, probability = prediction.ranked()[0]
+        st.markdown(f"Most likely: **{markdown_literal(label)}** ({probability:.1%})")
+        st.altair_chart(
+            charts.probability_chart(prediction.ranked(), run.report.labels), width="stretch"
+        )
+        st.caption(
+            f"{prediction.known_words} of {prediction.total_words} words are in the vocabulary."
+        )
+    explanation_ui(run, text, label)
+
+
+def explanation_ui(run: Run, text: str, top_label: str) -> None:
+    """Why this prediction: every word's effect on the chosen category, highlighted in place."""
+    explanation = explain(run.classifier, text)
+    if explanation is None:
+        return
+    st.markdown("#### Why")
+    if explanation.warning:
+        st.warning(explanation.warning)
+    labels = list(explanation.labels)
+    label = st.selectbox(
+        "Explain the probability of",
+        labels,
+        index=labels.index(top_label),
+        key="explain_label",
+        help="Each word's effect: how much this category's log-probability drops without it.",
+    )
+    left, right = st.columns([3, 2])
+    left.markdown(highlighted_markdown(run.classifier, text, explanation, label))
+    ranked = explanation.ranked(label, top=10)
+    if ranked:
+        right.markdown(f"**Each word's effect on {markdown_literal(label)}**")
+        right.altair_chart(charts.contribution_chart(ranked), width="stretch")
+    if explanation.unknown:
+        shown = ", ".join(explanation.unknown[:20]) + (
+            " …" if len(explanation.unknown) > 20 else ""
+        )
+        st.caption(f"Never seen in training (no effect): {markdown_literal(shown)}")
