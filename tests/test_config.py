@@ -8,6 +8,7 @@ from textclf.config import (
     format_setting,
     option_name,
     parse_setting,
+    setting_changes,
     settings_problems,
 )
 
@@ -66,3 +67,13 @@ def test_parse_setting_says_what_is_wrong():
     with pytest.raises(ValueError, match="unknown setting"):
         parse_setting("colour", "red")
     assert option_name("batch_size") == "batch-size"
+
+
+def test_changes_between_configs_are_named_as_the_command_line_names_them():
+    after = TrainConfig(hidden=50, weight_decay=0.001, categories=("sci.space", "rec.autos"))
+    assert setting_changes(TUTORIAL, after) == [
+        "categories comp.graphics,rec.sport.baseball,sci.space → rec.autos,sci.space",
+        "hidden 100 → 50",
+        "weight-decay 0.0 → 0.001",
+    ]
+    assert setting_changes(TUTORIAL, TrainConfig()) == []

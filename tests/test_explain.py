@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from textclf.explain import explain, token_spans
+from textclf.explain import explain, highlighted_markdown, token_spans
 
 SENTENCE = "The pitcher threw a fastball and the batter hit a home run in the ninth inning"
 
@@ -56,3 +56,17 @@ def test_a_long_post_is_explained(tutorial_run, corpus):
     explanation = explain(tutorial_run.classifier, post)
     assert len(explanation.words) > 100
     assert explanation.contributions.shape == (len(explanation.words), 3)
+
+
+def test_the_highlighted_text_colours_words_by_their_effect_and_nothing_else(tutorial_run):
+    """Green for the words that raise the category, red for those that lower it, struck through
+    for the unknown; the text's own markup stays text."""
+    text = "The pitcher threw a fastball. **zzqx** :red[x] see www.example.com"
+    explanation = explain(tutorial_run.classifier, text)
+    shown = highlighted_markdown(tutorial_run.classifier, text, explanation, "rec.sport.baseball")
+    assert ":green-background[pitcher]" in shown
+    assert ":gray[~~zzqx~~]" in shown and "\\*\\*" in shown  # the asterisks escaped
+    assert "\\:" in shown and "\\[x\\]" in shown  # the text's directive, escaped
+    assert "\u2060\\.example" in shown  # a word joiner after www: no autolink
+    against = highlighted_markdown(tutorial_run.classifier, text, explanation, "sci.space")
+    assert ":red-background[pitcher]" in against

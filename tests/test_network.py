@@ -4,7 +4,7 @@ import torch
 
 from textclf.config import TUTORIAL, replace
 from textclf.model import MLP
-from textclf.network import forward_trace, layer_table
+from textclf.network import architecture, forward_trace, layer_table
 from textclf.pipeline import run
 
 POST = "The pitcher threw three strikes and the crowd cheered the home run. Run, run!"
@@ -73,3 +73,15 @@ def test_forward_trace_follows_the_settings(corpus):
     X = classifier.vectorizer.transform([POST])
     assert np.allclose(sorted(w.value for w in trace.inputs), sorted(X.data))
     assert all(0 < w.value < 1 for w in trace.inputs)  # tf-idf weights, unit-length row
+
+
+def test_the_network_in_one_line_follows_the_settings(tutorial_run, corpus):
+    assert architecture(tutorial_run.classifier) == (
+        "28,835 word counts → Linear 100 → ReLU → Linear 100 → ReLU → Linear 3 "
+        "(2,894,003 parameters), Adam lr 0.01, batch 150, 10 epochs"
+    )
+    other = run(replace(TUTORIAL, features="tfidf", layers=1, dropout=0.5, activation="gelu",
+                        optimizer="sgd", epochs=1), corpus)  # fmt: skip
+    line = architecture(other.classifier)
+    assert line.startswith("28,835 word TF-IDF weights → Linear 100 → GELU → Dropout(p=0.5) → ")
+    assert line.endswith("SGD with momentum lr 0.01, batch 150, 1 epoch")

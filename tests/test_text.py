@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from textclf.text import printable
+from textclf.text import printable, subject_line
 
 
 def read_back(shown: str) -> str:
@@ -72,3 +72,11 @@ def test_markdown_literal_escapes_every_construct_and_keeps_the_characters(text)
     assert unescaped == text.replace("\t", "    ")
     assert not re.search(r"[!-/:-@\[-`{-~]", re.sub(r"\\.", "", shown))  # all escaped
     assert not re.search(r"(^|\n) ", shown)  # no line starts with a space (code blocks)
+
+
+def test_a_post_is_named_by_its_subject_or_its_first_line(corpus):
+    post = corpus.test_texts[0]
+    assert subject_line(post) in post and "Subject:" not in subject_line(post)
+    assert subject_line("\n\n  first words here\nsecond") == "first words here"
+    assert subject_line("   \n") == "(empty post)"
+    assert len(subject_line("Subject: " + "x" * 500)) == 120
