@@ -1,4 +1,4 @@
-"""`python -m textclf train|predict`: the app's core, headless. Options carry the URL's names."""
+"""`python -m textclf train|code|predict`: the app's core, headless. Options carry URL names."""
 
 from __future__ import annotations
 
@@ -82,13 +82,8 @@ def _load_corpus(args: argparse.Namespace, config: TrainConfig):
     return load_newsgroups(config.categories, config.remove)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m textclf", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    train = commands.add_parser(
-        "train", help="train a network on 20 Newsgroups (or your own labelled texts) and score it"
-    )
+def _add_training_options(parser: argparse.ArgumentParser) -> None:
+    """The settings of TrainConfig, and the options that name a person's own file."""
     helps = {
         "categories": "comma-separated newsgroups (default: the tutorial's three; any of "
         + ", ".join(NEWSGROUPS)
@@ -102,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         default = field.default
         shown = format_setting(default)
         help_text = helps.get(name) or field.metadata.get("help", "")
-        train.add_argument(
+        parser.add_argument(
             f"--{option_name(name)}",
             dest=name,
             type=_setting(name),
@@ -110,9 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
             metavar=type(default).__name__.upper() if not isinstance(default, tuple) else "LIST",
             help=f"{help_text} (default: {shown})",
         )
-    train.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    train.add_argument("--save", metavar="PATH", help="write the trained model to this file")
-    own = train.add_argument_group(
+    own = parser.add_argument_group(
         "your own texts", "a labelled CSV, TSV or JSON Lines file instead of 20 Newsgroups"
     )
     own.add_argument("--data", metavar="FILE", help="the labelled file to train and test on")
@@ -133,11 +126,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="seeds the split (default: 0)",
     )
     own.add_argument("--test-data", metavar="FILE", help="a separate test file (no split)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m textclf", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = commands.add_parser(
+        "train", help="train a network on 20 Newsgroups (or your own labelled texts) and score it"
+    )
+    _add_training_options(train)
+    train.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    train.add_argument("--save", metavar="PATH", help="write the trained model to this file")
     train.add_argument(
         "--archive",
         metavar="FILE",
         help="offline: 20 Newsgroups from a local copy of the official 20news-bydate.tar.gz",
     )
+    code = commands.add_parser(
+        "code",
+        help="print one plain PyTorch script that trains the same network (train's options)",
+    )
+    _add_training_options(code)
 
     predict = commands.add_parser("predict", help="probabilities of a saved model for a text")
     predict.add_argument("--model", required=True, metavar="PATH", help="a file from train --save")
@@ -223,6 +233,38 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _code(args: argparse.Namespace) -> int:
+    """Prints the plain PyTorch script of the run `train` would make with these options."""
+    from textclf.export import own_data, training_script
+    from textclf.tables import DataProblem
+
+    def refuse(message: str) -> int:
+        print(f"python -m textclf code: error: {message}", file=sys.stderr)
+        return 2
+
+    settings = {name: getattr(args, name) for name in config_fields()}
+    problems = settings_problems(settings)
+    if problems:
+        return refuse("; ".join(problems))
+    if (args.text_column or args.label_column or args.test_data) and not args.data:
+        return refuse("--text-column, --label-column and --test-data need --data")
+    data = None
+    if args.data:  # read as train reads it, so the script names the columns train would use
+        try:
+            data = own_data(
+                args.data,
+                args.text_column,
+                args.label_column,
+                args.test_size,
+                args.split_seed,
+                args.test_data,
+            )
+        except DataProblem as error:  # it may quote the file: printable
+            return refuse(printable(str(error)))
+    print(training_script(TrainConfig(**settings), data), end="")
+    return 0
+
+
 def _predict(args: argparse.Namespace) -> int:
     from textclf.explain import explain
     from textclf.persist import ModelFileError, load_classifier
@@ -275,4 +317,4 @@ def main(argv: list[str] | None = None) -> int:
 
         return bench(argv[1:])
     args = build_parser().parse_args(argv)
-    return {"train": _train, "predict": _predict}[args.command](args)
+    return {"train": _train, "code": _code, "predict": _predict}[args.command](args)
