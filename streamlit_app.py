@@ -5,7 +5,20 @@ live, how well it does, a box to try it, then the deeper tabs."""
 
 import streamlit as st
 
-from textclf.app import learned, results, runs, settings, share, source, training, try_it
+from textclf.app import (
+    code,
+    learned,
+    network,
+    replay,
+    results,
+    runs,
+    settings,
+    share,
+    source,
+    step,
+    training,
+    try_it,
+)
 from textclf.pipeline import training_problems
 
 st.set_page_config(page_title="textclf · watch a network learn", page_icon="🧠", layout="wide")
@@ -36,16 +49,25 @@ results.headline_ui(run, st.session_state.get("previous"), corpus)
 try_it.try_it_ui(run)
 
 # The deeper panels.
-learning, errors, learnt, session = st.tabs(
-    ["How it learned", "Where it goes wrong", "What it learned", "Runs in this session"]
+drawn, learning, errors, learnt, session, script = st.tabs(
+    ["The network", "How it learned", "Where it goes wrong", "What it learned", "Runs", "Code"]
 )
+with drawn:
+    network.network_ui(run)
 with learning:
     results.how_it_learned_ui(run)
+    st.markdown("#### Watch it learn")
+    replay.replay_ui(run)
+    st.markdown("#### One training step")
+    step.step_ui(run, corpus, features)
 with errors:
     results.where_it_goes_wrong_ui(run, corpus)
 with learnt:
     learned.learned_ui(run, corpus, features)
 with session:
     runs.runs_ui()
+    runs.compare_ui()
+with script:
+    code.code_ui(config, own)
 
 source.forget_unused_files()

@@ -170,7 +170,7 @@ def test_the_yardstick_says_which_way_the_network_differs(app):
     assert any(c.value.startswith(said) for c in app.caption)
 
 
-TABS = ["How it learned", "Where it goes wrong", "What it learned", "Runs in this session"]
+TABS = ["The network", "How it learned", "Where it goes wrong", "What it learned", "Runs", "Code"]
 
 
 def test_the_page_reads_in_the_order_of_a_first_visit(app):
@@ -187,13 +187,22 @@ def test_the_page_reads_in_the_order_of_a_first_visit(app):
     tabs = first(lambda n: n.type == "tab")
     assert network < score < box < tabs
     assert [tab.label for tab in app.tabs] == TABS
-    learning, errors, learned, session = app.tabs
-    curves = [chart_data(c) for c in learning.get("vega_lite_chart")]
+    network, learning, errors, learned, session, code = app.tabs
+    assert network.markdown[0].value.startswith("**2,894,003 parameters**")
+    assert len(network.get("graphviz_chart")) == 1
+    curves = [chart_data(c) for c in learning.get("vega_lite_chart")[:3]]
     assert [set(f.columns) >= {"epoch"} for f in curves] == [True] * 3
+    assert learning.select_slider[0].label == "Replay epoch"
+    assert any(m.value == "#### One training step" for m in learning.markdown)
     assert len(errors.get("vega_lite_chart")) == 2 + 3  # two matrices, a 2 x 2 per category
     assert [s.label for s in errors.selectbox][:2] == ["True group", "Predicted group"]
     assert len(learned.get("vega_lite_chart")) == 3 + 1  # top words per category, the map
     assert "Change a setting" in session.info[0].value
+    assert (
+        code.code[0]
+        .value.rstrip()
+        .endswith('print(f"accuracy {accuracy(model, X_test, y_test):.4f}")')
+    )
 
 
 def test_header_artefacts_are_pointed_out_and_stripped_in_one_click():
@@ -449,3 +458,86 @@ def test_a_link_too_heavy_for_the_host_is_refused_before_training():
     warning = " ".join(w.value for w in at.warning)
     assert "cannot train" in warning and "lower the hidden units" in warning
     assert "lower the epochs" in warning
+
+
+def tab(at, label):
+    return next(t for t in at.tabs if t.label == label)
+
+
+def test_the_network_tab_counts_every_parameter_and_follows_the_settings(app):
+    app.slider(key="layers").set_value(3).run()
+    app.slider(key="hidden").set_value(30).run()
+    model = app.session_state["run"].classifier.model
+    total = sum(p.numel() for p in model.parameters())
+    network = tab(app, "The network")
+    assert network.markdown[0].value.startswith(f"**{total:,} parameters**")
+    layers = network.dataframe[0].value
+    assert layers["layer"].tolist()[-1] == "hidden 3 → categories"
+    assert "3 × 30" in layers["weight as stored"].tolist()[-1]
+    app.text_area(key="text").set_value("The shuttle reached orbit around the moon").run()
+    out = next(d.value for d in tab(app, "The network").dataframe if "logit" in d.value.columns)
+    shown = dict(zip(out["category"], out["probability"], strict=True))
+    assert max(shown, key=shown.get) == "sci.space"
+    expected = app.session_state["run"].classifier.probabilities(
+        ["The shuttle reached orbit around the moon"]
+    )[0]
+    assert np.allclose(out["probability"], expected, atol=1e-4)
+    strips = [m.value for m in tab(app, "The network").markdown if "units after ReLU" in m.value]
+    assert len(strips) == 3  # a strip per hidden layer
+
+
+def test_one_training_step_shows_autograds_chain_and_the_gradients(app):
+    learning = tab(app, "How it learned")
+    chain = next(d.value for d in learning.dataframe if "grad_fn" in d.value.columns)
+    assert chain["grad_fn"].tolist()[-2:] == ["LogSoftmaxBackward0", "NllLossBackward0"]
+    assert chain["grad_fn"].tolist().count("ReluBackward0") == 2
+    steps = next(d.value for d in learning.dataframe if "gradient norm" in d.value.columns)
+    names = [name for name, _ in app.session_state["run"].classifier.model.named_parameters()]
+    assert steps["parameter"].tolist() == names
+    assert (steps["gradient norm"] > 0).all()
+
+
+def test_replay_moves_through_the_epochs_of_a_restored_run(app):
+    first = app.session_state["run"]
+    app.slider(key="epochs").set_value(3).run()
+    app.selectbox(key="restore_choice").set_value(first).run()
+    next(b for b in app.button if b.label == "Restore").click().run()
+    assert app.session_state["run"].number == first.number == 1
+    slider = app.select_slider(key="replay_epoch")
+    assert list(slider.options) == [str(e) for e in range(1, 11)] and slider.value == 10
+    slider.set_value(1).run()
+    learning = tab(app, "How it learned")
+    caption = next(c.value for c in learning.caption if c.value.startswith("Epoch 1:"))
+    share = first.snapshots.diagonal_shares()[0]
+    assert f"{share:.1%} of the test posts on the diagonal" in caption
+    matrices = [chart_data(c) for c in learning.get("vega_lite_chart")]
+    cells = next(f for f in matrices if {"true", "predicted", "posts"} <= set(f.columns))
+    assert cells["posts"].tolist() == first.snapshots.confusions[0].ravel().tolist()
+
+
+def test_two_runs_are_compared_post_by_post(app):
+    app.selectbox(key="activation").set_value("tanh").run()
+    a, b = app.session_state["runs"]
+    session = tab(app, "Runs")
+    assert [m.value for m in session.metric] == [
+        f"{a.report.accuracy:.2%}",
+        f"{b.report.accuracy:.2%}",
+    ]
+    assert any("activation relu → tanh" in c.value for c in session.caption)
+    right_a = a.test_probabilities.argmax(1) == a.test_labels
+    right_b = b.test_probabilities.argmax(1) == b.test_labels
+    only_a, only_b = (right_a & ~right_b).sum(), (right_b & ~right_a).sum()
+    said = f"A got {only_a} posts right that B missed; B got {only_b}"
+    assert any(said in m.value for m in session.markdown)
+    posts = next(d.value for d in session.dataframe if "A says" in d.value.columns)
+    assert len(posts) == (a.test_probabilities.argmax(1) != b.test_probabilities.argmax(1)).sum()
+
+
+def test_the_code_follows_the_settings(app):
+    before = tab(app, "Code").code[0].value
+    assert "nn.ReLU()" in before and "nn.Tanh()" not in before
+    app.selectbox(key="activation").set_value("tanh").run()
+    app.slider(key="layers").set_value(1).run()
+    after = tab(app, "Code").code[0].value
+    assert "nn.Tanh()" in after and "nn.ReLU()" not in after
+    assert after.count("nn.Linear(HIDDEN, HIDDEN)") == 0 < before.count("nn.Linear(HIDDEN, HIDDEN)")

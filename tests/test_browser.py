@@ -82,10 +82,11 @@ def ask(page, text):
     box.press("Control+Enter")
 
 
-TABS = ("How it learned", "Where it goes wrong", "What it learned", "Runs in this session")
-# Altair charts each tab shows on the tutorial's three groups: three curves; two confusion
-# matrices and a 2 x 2 per category; top words per category and the map; none before a 2nd run
-TAB_CHARTS = (3, 2 + 3, 3 + 1, 0)
+TABS = ("The network", "How it learned", "Where it goes wrong", "What it learned", "Runs", "Code")
+# Altair charts each tab shows on the tutorial's three groups: a strip per hidden layer; three
+# curves, the replayed map, matrix and example; two confusion matrices and a 2 x 2 per category;
+# top words per category and the map; none before a second run; none beside the script
+TAB_CHARTS = (2, 3 + 3, 2 + 3, 3 + 1, 0, 0)
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 
 
@@ -99,7 +100,15 @@ def assert_fits(page, where: str):
         "document.querySelector(`[data-testid=${id}]`)).map(e => e.scrollWidth - e.clientWidth)]"
     )
     assert sideways[0] <= sideways[1] and sideways[2:] == [0, 0], (where, sideways)
-    for test_id in ("stVegaLiteChart", "stDataFrame", "stAlert", "stMarkdownContainer", "stMetric"):
+    for test_id in (
+        "stVegaLiteChart",
+        "stGraphVizChart",
+        "stDataFrame",
+        "stCode",
+        "stAlert",
+        "stMarkdownContainer",
+        "stMetric",
+    ):
         for element in page.get_by_test_id("stMain").get_by_test_id(test_id).all():
             box = element.bounding_box()
             if box is None or not element.is_visible():
@@ -152,6 +161,10 @@ def test_the_first_visit_reads_in_order_and_fits_the_screen(server, browser, siz
         page.get_by_role("tab", name=name).click()
         panel = page.get_by_role("tabpanel", name=name)
         expect(panel.get_by_test_id("stVegaLiteChart")).to_have_count(charts, timeout=30_000)
+        if name in ("The network", "How it learned"):  # the layers; autograd's graph
+            expect(panel.get_by_test_id("stGraphVizChart").locator("svg")).to_be_visible()
+        if name == "Code":
+            expect(panel.get_by_test_id("stCode")).to_contain_text("loss.backward()")
         time.sleep(0.5)
         assert_fits(page, name)
         panel.scroll_into_view_if_needed()

@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from textclf.metrics import ClassScores, Report
+from textclf.metrics import ClassScores
 from textclf.train import EpochRecord
 
 # 20 colours for up to 20 categories, none of them the green and red that mean "raises" and
@@ -146,26 +146,25 @@ def runs_chart(runs: list[tuple[str, list[EpochRecord]]]) -> alt.Chart:
     )
 
 
-def confusion_chart(report: Report) -> alt.LayerChart:
-    """The N x N confusion matrix as a heatmap with its counts: rows true, columns predicted.
+def confusion_chart(confusion: np.ndarray, labels) -> alt.LayerChart:
+    """An N x N confusion matrix as a heatmap with its counts: rows true, columns predicted.
     As wide as its container; long group names are shortened on the axes (hover shows them)."""
+    labels = list(labels)
     rows = [
-        {"true": true, "predicted": predicted, "posts": int(report.confusion[i, j])}
-        for i, true in enumerate(report.labels)
-        for j, predicted in enumerate(report.labels)
+        {"true": true, "predicted": predicted, "posts": int(confusion[i, j])}
+        for i, true in enumerate(labels)
+        for j, predicted in enumerate(labels)
     ]
     frame = pd.DataFrame(rows)
-    many = len(report.labels) > 8
+    many = len(labels) > 8
     base = alt.Chart(frame).encode(
         x=alt.X(
             "predicted:N",
-            sort=list(report.labels),
+            sort=labels,
             title="predicted group",
             axis=alt.Axis(labelLimit=90, labelAngle=-45),
         ),
-        y=alt.Y(
-            "true:N", sort=list(report.labels), title="true group", axis=alt.Axis(labelLimit=110)
-        ),
+        y=alt.Y("true:N", sort=labels, title="true group", axis=alt.Axis(labelLimit=110)),
     )
     cells = base.mark_rect().encode(
         color=alt.Color("posts:Q", scale=alt.Scale(scheme="blues"), legend=None),
@@ -281,3 +280,47 @@ def probability_chart(ranked: list[tuple[str, float]], labels=None) -> alt.Layer
     )
     text = base.mark_text(align="left", dx=3).encode(text=alt.Text("probability:Q", format=".1%"))
     return (bars + text).properties(height=alt.Step(26))
+
+
+def activation_strip(values: np.ndarray) -> alt.Chart:
+    """One hidden layer's units as a strip of cells coloured by value: white is zero (ReLU's
+    silent units), orange positive, blue negative."""
+    frame = pd.DataFrame({"unit": np.arange(len(values)), "value": values.astype(float)})
+    largest = float(np.abs(values).max()) or 1.0
+    return (
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=alt.X("unit:O", axis=None),
+            color=alt.Color(
+                "value:Q",
+                scale=alt.Scale(scheme="blueorange", domain=[-largest, largest]),
+                legend=None,
+            ),
+            tooltip=["unit", alt.Tooltip("value:Q", format=".4f")],
+        )
+        .properties(height=28)
+    )
+
+
+def replay_map_chart(
+    points: np.ndarray, groups: list[str], labels, domain: tuple[tuple[float, float], ...]
+) -> alt.Chart:
+    """One epoch's map of the test posts, on axes fixed across epochs (domain: x and y ranges),
+    so the groups visibly move apart as the epochs pass."""
+    frame = pd.DataFrame({"x": points[:, 0], "y": points[:, 1], "group": groups})
+    return (
+        alt.Chart(frame)
+        .mark_circle(size=22, opacity=0.7)
+        .encode(
+            x=alt.X("x:Q", title="first component", scale=alt.Scale(domain=list(domain[0]))),
+            y=alt.Y("y:Q", title="second component", scale=alt.Scale(domain=list(domain[1]))),
+            color=alt.Color(
+                "group:N",
+                scale=category_scale(labels),
+                legend=alt.Legend(orient="bottom", columns=2, title=None, labelLimit=160),
+            ),
+            tooltip=["group"],
+        )
+        .properties(height=320)
+    )

@@ -38,12 +38,11 @@ class OwnData:
     test: OwnFile | None = None  # a separate test file instead of a split
 
 
-def _own_file(path: str | Path, table) -> OwnFile:
-    """How the app read this file into table (textclf.tables.read_table): kind and encoding."""
-    from textclf.tables import _delimiter
+def _own_file(name: str, raw: bytes, table) -> OwnFile:
+    """How the app read these bytes into table (textclf.tables.read_table): kind and encoding."""
+    from textclf.tables import delimiter_of
 
-    name = Path(path).name
-    raw = Path(path).read_bytes()  # read_table has made sure it is a regular file under the cap
+    name = Path(name).name
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         encoding, text = "utf-16", raw.decode("utf-16")
     elif any("not UTF-8" in note for note in table.notes):
@@ -52,35 +51,42 @@ def _own_file(path: str | Path, table) -> OwnFile:
         encoding, text = "utf-8-sig", raw.decode("utf-8-sig")
     json_lines = Path(name).suffix.lower() in (".jsonl", ".ndjson", ".json")
     json_lines = json_lines or text.lstrip("\ufeff").lstrip()[:1] == "{"
-    return OwnFile(name, None if json_lines else _delimiter(text, name), encoding)
+    return OwnFile(name, None if json_lines else delimiter_of(text, name), encoding)
 
 
 def own_data(
-    path: str | Path,
+    path: str | Path | bytes,
     text_column: str | None = None,
     label_column: str | None = None,
     test_size: float = 0.2,
     split_seed: int = 0,
-    test_path: str | Path | None = None,
+    test_path: str | Path | bytes | None = None,
+    name: str | None = None,
+    test_name: str | None = None,
 ) -> OwnData:
     """The file as `train --data` reads it, columns guessed where not given; a DataProblem says
-    why it cannot train, in train's words."""
+    why it cannot train, in train's words. The page passes an upload's bytes and its name."""
     from textclf.tables import corpus_from_tables, read_table
 
-    table = read_table(path)
-    test_table = read_table(test_path) if test_path else None
+    def read(source, given_name):
+        table = read_table(source, given_name)  # a regular file under the cap, or refused
+        raw = source if isinstance(source, bytes) else Path(source).read_bytes()
+        return table, _own_file(given_name or str(source), raw, table)
+
+    table, train_file = read(path, name)
+    test_table, test_file = read(test_path, test_name) if test_path else (None, None)
     corpus = corpus_from_tables(  # checks the columns, labels and split as train does
         table, text_column, label_column, test_size, split_seed, test_table
     )
     names = list(corpus.label_names)
     return OwnData(
-        train=_own_file(path, table),
+        train=train_file,
         text_column=text_column or table.text_column,
         label_column=label_column or table.label_column,
         numeric_labels=names != sorted(names),  # the app sorted them as numbers
         test_size=test_size,
         split_seed=split_seed,
-        test=_own_file(test_path, test_table) if test_path else None,
+        test=test_file,
     )
 
 

@@ -3,6 +3,7 @@ text's forward pass through them with the real numbers."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -145,6 +146,13 @@ def forward_trace(classifier: Classifier, text: str) -> ForwardTrace:
     )
 
 
+def _modules_after(layer: Layer) -> list[str]:
+    """The modules between a layer and the next ("ReLU", "Dropout(p=0.5)"), without a dropout
+    of p=0, which does nothing, or the final softmax."""
+    parts = re.split(r", (?![^()]*\))", layer.then)  # commas outside parentheses
+    return [p for p in parts if p[:1].isupper() and not p.startswith("Dropout(p=0,")]
+
+
 def architecture(classifier: Classifier) -> str:
     """The network in one line, as the tutorial writes it: "28,835 word counts → Linear 100 →
     ReLU → Linear 100 → ReLU → Linear 3 (2,894,003 parameters), Adam lr 0.01, batch 150,
@@ -154,12 +162,44 @@ def architecture(classifier: Classifier) -> str:
     steps = [f"{table.layers[0].input_shape[1]:,} word {kind}"]
     for layer in table.layers:
         steps.append(f"Linear {layer.output_shape[1]:,}")
-        for part in layer.then.split(", "):  # "ReLU", "Dropout(p=0.5)"; none when p is 0
-            if part[:1].isupper() and (config.dropout or not part.startswith("Dropout")):
-                steps.append(part)
+        steps += _modules_after(layer)
     optimizer = "Adam" if config.optimizer == "adam" else "SGD with momentum"
     decay = f", weight decay {config.weight_decay:g}" if config.weight_decay else ""
     return (
         f"{' → '.join(steps)} ({table.total:,} parameters), {optimizer} lr {config.lr:g}{decay}, "
         f"batch {config.batch_size}, {config.epochs} epoch{'s' if config.epochs != 1 else ''}"
     )
+
+
+DOT_NEWLINE = "\\n"  # a line break inside a Graphviz label
+
+
+def network_dot(table: LayerTable) -> str:
+    """The layers as a Graphviz drawing, top to bottom (it fits a phone's width): each tensor's
+    shape on the arrows; in each box the module, its weight's stored shape, its parameter count
+    and what follows it. Only numbers and module names: nothing a stranger typed."""
+    lines = [
+        "digraph network {",
+        '  rankdir=TB; ranksep=0.3; bgcolor="transparent"; node [shape=box, '
+        'style="rounded,filled", fillcolor="#eef3f8", color="#4e79a7", fontname="sans-serif", '
+        'fontsize=10]; edge [fontname="sans-serif", fontsize=9, color="#888888"];',
+        f'  input [label="a batch of posts: {table.layers[0].input_shape[1]:,} word values '
+        'each", fillcolor="#ffffff"];',
+    ]
+    previous = "input"
+    for i, layer in enumerate(table.layers):
+        weight = " × ".join(f"{d:,}" for d in layer.weight_shape)
+        label = [
+            f"{layer.kind}: weight {weight}, bias {layer.output_shape[1]:,}",
+            f"{layer.parameters:,} parameters",
+        ]
+        after = " → ".join(_modules_after(layer))
+        label += [f"then {after}"] if after else []
+        lines.append(f'  layer{i} [label="{DOT_NEWLINE.join(label)}"];')
+        lines.append(f'  {previous} -> layer{i} [label=" (B, {layer.input_shape[1]:,})"];')
+        previous = f"layer{i}"
+    last = table.layers[-1].output_shape[1]
+    lines.append('  output [label="softmax: a probability per category", fillcolor="#ffffff"];')
+    lines.append(f'  {previous} -> output [label=" (B, {last:,}) logits"];')
+    lines.append("}")
+    return "\n".join(lines)

@@ -112,7 +112,8 @@ def _decode(raw: bytes, name: str) -> tuple[str, tuple[str, ...]]:
     return text, (f"{name} is not UTF-8: read as Latin-1",)
 
 
-def _delimiter(text: str, name: str) -> str:
+def delimiter_of(text: str, name: str) -> str:
+    """The delimiter of a delimited text file: tab for .tsv/.tab, else what csv.Sniffer finds."""
     suffix = Path(name).suffix.lower()
     if suffix in (".tsv", ".tab"):
         return "\t"
@@ -211,7 +212,7 @@ def read_table(source: str | Path | bytes | BinaryIO, name: str | None = None) -
     if json_lines:  # its names are the objects' keys: no line of data can pass for them
         frame = _json_lines(text, name)
     else:
-        delimiter = _delimiter(text, name)
+        delimiter = delimiter_of(text, name)
         try:
             frame = pd.read_csv(
                 io.StringIO(text),

@@ -136,3 +136,30 @@ def _optimizer(config: TrainConfig, model: MLP) -> torch.optim.Optimizer:
     return torch.optim.SGD(
         model.parameters(), lr=config.lr, momentum=SGD_MOMENTUM, weight_decay=config.weight_decay
     )
+
+
+def graph_dot(trace: StepTrace) -> str:
+    """autograd's graph of the step as Graphviz, as torchviz draws it: each backward node by
+    PyTorch's name with its output shape, and the parameters it reads, from the input at the
+    top to the loss at the bottom."""
+    lines = [
+        "digraph autograd {",
+        '  rankdir=TB; bgcolor="transparent"; node [shape=box, style="rounded,filled", '
+        'fillcolor="#eef3f8", color="#4e79a7", fontname="monospace", fontsize=10]; '
+        'edge [color="#888888"];',
+    ]
+    for i, op in enumerate(trace.operations):
+        shape = " × ".join(f"{d:,}" for d in op.output_shape) or "scalar"
+        lines.append(f'  op{i} [label="{op.name}\\n({shape})"];')
+        for j in op.inputs:
+            lines.append(f"  op{j} -> op{i};")
+        for name in op.parameters:
+            node = "p_" + name.replace(".", "_")
+            lines.append(
+                f'  {node} [label="{name}", shape=ellipse, fillcolor="#fdf1dc", color="#f28e2b"];'
+            )
+            lines.append(f"  {node} -> op{i};")
+    lines.append(f'  loss [label="loss {trace.loss:.4g}", fillcolor="#ffffff"];')
+    lines.append(f"  op{len(trace.operations) - 1} -> loss;")
+    lines.append("}")
+    return "\n".join(lines)

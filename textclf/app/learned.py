@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from textclf import charts
+from textclf.app.runs import per_run
 from textclf.app.settings import key
 from textclf.config import METADATA
 from textclf.data import Corpus
@@ -16,23 +17,19 @@ from textclf.text import markdown_literal, subject_line
 
 
 def insight(run: Run, corpus: Corpus, features: Features) -> dict:
-    """Per run, computed once: its top words and its map of the test posts."""
-    store = st.session_state.setdefault("insight", {})
-    if run.number not in store or store[run.number]["run"] is not run:
+    """Per run, computed once: its top words, the header artefacts among them, its map."""
+
+    def make():
         words = top_words(run.classifier)
         candidates = sorted({w for ranked in words.values() for w, _ in ranked})
-        store[run.number] = {
-            "run": run,
+        newsgroups = run.data_source is None
+        return {
             "top_words": words,
-            "artefacts": header_artefacts(candidates, corpus.test_texts)
-            if run.data_source is None
-            else [],
+            "artefacts": header_artefacts(candidates, corpus.test_texts) if newsgroups else [],
             "map": hidden_map(run.classifier, features.X_test),
         }
-        kept = {r.number for r in st.session_state.get("runs", [])}
-        for number in [n for n in store if n not in kept]:
-            store.pop(number)  # runs that left the history take their insight with them
-    return store[run.number]
+
+    return per_run(run, "insight", make)
 
 
 def _strip_metadata() -> None:

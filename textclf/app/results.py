@@ -75,12 +75,14 @@ def where_it_goes_wrong_ui(run: Run, corpus: Corpus) -> None:
     with left:
         st.markdown("**The network's confusion matrix**")
         st.caption("Rows: the post's true group. Columns: its answer. The diagonal is right.")
-        st.altair_chart(charts.confusion_chart(report), width="stretch")
+        st.altair_chart(charts.confusion_chart(report.confusion, report.labels), width="stretch")
     with right:
         baseline = baseline_for(run.config, run.data_source)
         st.markdown(f"**ComplementNB's, on the same features: {baseline.accuracy:.2%}**")
         st.caption("Where a linear model errs, for comparison.")
-        st.altair_chart(charts.confusion_chart(baseline), width="stretch")
+        st.altair_chart(
+            charts.confusion_chart(baseline.confusion, baseline.labels), width="stretch"
+        )
     drilldown_ui(run, corpus)
 
     st.markdown("#### Each category against the rest")

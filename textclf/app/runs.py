@@ -10,9 +10,11 @@ import streamlit as st
 
 from textclf import charts
 from textclf.app.settings import apply_preset
-from textclf.app.source import LIMITS, upload_id
-from textclf.config import LIST_SETTINGS, setting_changes
+from textclf.app.source import LIMITS, data_for, upload_id
+from textclf.compare import compare_runs
+from textclf.config import LIST_SETTINGS, format_setting, option_name, setting_changes
 from textclf.pipeline import Run
+from textclf.text import subject_line
 
 MAX_RUNS = 8  # kept per session, and at most LIMITS.session_mb: the oldest go first
 
@@ -26,6 +28,21 @@ def remember(run: Run) -> None:
         runs.pop(0)
     st.session_state["run_numbers"] = st.session_state.get("run_numbers", 0) + 1
     run.number = st.session_state["run_numbers"]
+
+
+def per_run(run: Run, name: str, make):
+    """make(), computed once per run and kept while the run is in the session's history (a
+    run's top words, its map, its traced step)."""
+    store = st.session_state.setdefault("per_run", {})
+    entry = store.get(run.number)
+    if entry is None or entry["run"] is not run:
+        entry = store[run.number] = {"run": run}
+        kept = {r.number for r in st.session_state.get("runs", [])} | {run.number}
+        for number in [n for n in store if n not in kept]:
+            store.pop(number)  # runs that left the history take what was made for them along
+    if name not in entry:
+        entry[name] = make()
+    return entry[name]
 
 
 def _restore(run: Run) -> None:
@@ -80,7 +97,71 @@ def runs_ui() -> None:
     chosen = left.selectbox(
         "Run",
         runs,
-        format_func=lambda r: f"#{r.number}: {r.report.accuracy:.2%}",
+        format_func=_label,
         key="restore_choice",
     )
     right.button("Restore", on_click=_restore, args=(chosen,), disabled=chosen is current)
+
+
+def _label(run: Run) -> str:
+    return f"#{run.number}: {run.report.accuracy:.2%}"
+
+
+def compare_ui() -> None:
+    """Two runs of the session side by side, as LIT's side-by-side mode has them: settings,
+    scores, matrices, and the test posts on which they disagree."""
+    runs = st.session_state.get("runs", [])
+    st.markdown("#### Two runs compared")
+    if len(runs) < 2:
+        st.caption("Train a second run to compare it with the first, post by post.")
+        return
+    left, right = st.columns(2)
+    a = left.selectbox("Run A", runs, index=len(runs) - 2, format_func=_label, key="compare_a")
+    b = right.selectbox("Run B", runs, index=len(runs) - 1, format_func=_label, key="compare_b")
+    try:
+        found = compare_runs(a, b)
+    except ValueError as error:
+        st.info(str(error))
+        return
+    left.metric(f"Run A (#{a.number})", f"{found.accuracy[0]:.2%}")
+    right.metric(f"Run B (#{b.number})", f"{found.accuracy[1]:.2%}")
+    differing = [s for s in found.settings if s.differs]
+    st.caption(
+        "What differs: "
+        + (
+            "; ".join(
+                f"{option_name(s.name)} {format_setting(s.a)} → {format_setting(s.b)}"
+                for s in differing
+            )
+            or "nothing: the same settings and seed"
+        )
+    )
+    for column, confusion in zip((left, right), found.confusion, strict=True):
+        column.altair_chart(charts.confusion_chart(confusion, found.labels), width="stretch")
+    st.markdown(
+        f"**A got {found.only_a_right} posts right that B missed; B got {found.only_b_right} "
+        f"right that A missed.** Both right on {found.both_right}, both wrong on "
+        f"{found.both_wrong}; they disagree on {len(found.disagreements)}."
+    )
+    if not found.disagreements:
+        return
+    labels = found.labels
+    corpus, _ = data_for(a.config, a.data_source)  # the test posts both were scored on
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "post": d.index,
+                    "subject": subject_line(corpus.test_texts[d.index]),
+                    "true group": labels[d.true_label],
+                    "A says": f"{labels[d.answer_a]} ({d.probability_a:.0%})",
+                    "B says": f"{labels[d.answer_b]} ({d.probability_b:.0%})",
+                    "right": {"a": "A", "b": "B", "neither": "neither"}[d.right],
+                }
+                for d in found.disagreements[:500]
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        height=min(400, 36 + 35 * len(found.disagreements)),
+    )

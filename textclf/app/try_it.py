@@ -26,8 +26,9 @@ def _forget_true_group() -> None:
     st.session_state.pop("true_group", None)
 
 
-@st.fragment  # typing reruns this panel alone, not the whole page
 def try_it_ui(run: Run) -> None:
+    """Not a fragment: the network's tab draws this text's forward pass, so a new text reruns
+    the page (its panels are cached per run: about half a second)."""
     st.subheader("Try it")
     left, right = st.columns([1, 1])
     text = left.text_area(

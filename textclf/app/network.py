@@ -1,0 +1,84 @@
+"""The network: its layers as PyTorch holds them, and the text in the "try it" box going through
+them with the real numbers."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from textclf import charts
+from textclf.network import forward_trace, layer_table, network_dot
+from textclf.pipeline import Run
+from textclf.snapshots import PROBE
+from textclf.text import markdown_literal
+
+
+def network_ui(run: Run) -> None:
+    table = layer_table(run.classifier.model)
+    st.markdown(
+        f"**{table.total:,} parameters**, `sum(p.numel() for p in model.parameters())`: "
+        "every weight and bias below. B is the number of posts that go through at once (150 "
+        "while training, with the tutorial's batch)."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "layer": layer.name,
+                    "module": layer.kind,
+                    "in → out": f"(B, {layer.input_shape[1]:,}) → (B, {layer.output_shape[1]:,})",
+                    "weight as stored": " × ".join(f"{d:,}" for d in layer.weight_shape),
+                    "parameters": layer.parameters,
+                    "then": layer.then,
+                }
+                for layer in table.layers
+            ]
+        ).style.format({"parameters": "{:,}"}),
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption(
+        "nn.Linear stores its weight as (out, in) and computes x @ weight.T + bias. The first "
+        "layer stores its word table the other way round, a row per word, as nn.EmbeddingBag "
+        "does: a post reads only the rows of its words."
+    )
+    drawing, forward = st.columns([2, 3])
+    drawing.graphviz_chart(network_dot(table), width="stretch")
+    with forward:
+        forward_ui(run)
+
+
+def forward_ui(run: Run) -> None:
+    """The forward pass of the try-it text (or the example sentence), layer by layer."""
+    text = st.session_state.get("text") or PROBE
+    trace = forward_trace(run.classifier, text)
+    st.markdown("#### One text through the network")
+    source = "the text in the Try it box" if st.session_state.get("text") else "an example"
+    st.caption(f"The forward pass of {source}: {markdown_literal(text[:160])}")
+    if not trace.inputs:
+        st.info("None of its words is in the vocabulary: every input is zero.")
+        return
+    kind = "TF-IDF weight" if run.config.features == "tfidf" else "count"
+    words = pd.DataFrame([{"word": w.word, kind: w.value} for w in trace.inputs[:40]])
+    st.markdown(f"**In: {len(trace.inputs)} known words** (of {run.classifier.words.size:,})")
+    st.dataframe(words, hide_index=True, width="stretch", height=180)
+    if trace.unknown_words:
+        st.caption(f"{trace.unknown_words} words the network never saw feed nothing.")
+    for layer in trace.hidden:
+        st.markdown(
+            f"**{layer.name}**: {layer.values.size} units after {layer.activation}"
+            + (f", {layer.zeros} of them exactly zero" if layer.zeros else "")
+        )
+        st.altair_chart(charts.activation_strip(layer.values), width="stretch")
+    st.markdown("**Out**: the logits, then softmax turns them into probabilities")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "category": trace.labels,
+                "logit": trace.logits.round(3),
+                "probability": trace.probabilities.round(4),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )

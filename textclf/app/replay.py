@@ -1,0 +1,92 @@
+"""Watch it learn: the run replayed epoch by epoch from its snapshots: the test posts on fixed
+axes, the confusion matrix filling its diagonal, the example text's probabilities."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from textclf import charts
+from textclf.pipeline import Run
+from textclf.text import markdown_literal
+
+PLAY_EVERY = 0.8  # seconds per epoch while playing
+
+
+def _advance(last: int) -> None:
+    epoch = st.session_state.get("replay_epoch", last)
+    if epoch >= last:
+        st.session_state["replay_playing"] = False
+    else:
+        st.session_state["replay_epoch"] = epoch + 1
+
+
+def _play(first: int) -> None:
+    st.session_state["replay_playing"] = True
+    st.session_state["replay_epoch"] = first
+
+
+@st.fragment  # moving the slider or playing reruns this panel alone
+def replay_ui(run: Run) -> None:
+    snapshots = run.snapshots
+    if snapshots is None or not len(snapshots.epochs):
+        st.info("This run kept no snapshots to replay.")
+        return
+    epochs = [int(e) for e in snapshots.epochs]
+    if (
+        st.session_state.get("replay_epoch") not in epochs
+        or st.session_state.get("replay_run") is not run
+    ):
+        st.session_state["replay_epoch"] = epochs[-1]
+        st.session_state["replay_playing"] = False
+        st.session_state["replay_run"] = run
+    playing = st.session_state.get("replay_playing", False)
+    if playing:
+        _advance(epochs[-1])
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    if len(epochs) > 1:
+        epoch = left.select_slider("Replay epoch", epochs, key="replay_epoch")
+    else:
+        epoch = epochs[0]
+    right.button(
+        "Play",
+        icon=":material/play_arrow:",
+        on_click=_play,
+        args=(epochs[0],),
+        disabled=playing or len(epochs) < 2,
+    )
+    e = epochs.index(epoch)
+    labels = run.report.labels
+    all_points = snapshots.points.reshape(-1, 2)
+    pad = 0.05 * (all_points.max(0) - all_points.min(0))
+    domain = tuple(
+        (float(all_points[:, k].min() - pad[k]), float(all_points[:, k].max() + pad[k]))
+        for k in range(2)
+    )
+    share = snapshots.diagonal_shares()[e]
+    st.caption(
+        f"Epoch {epoch}: {share:.1%} of the test posts on the diagonal. The map holds "
+        f"{len(snapshots.posts)} test posts placed by the last hidden layer, on the axes of the "
+        "last epoch's PCA, fixed for every epoch."
+    )
+    map_column, matrix_column = st.columns(2)
+    map_column.altair_chart(
+        charts.replay_map_chart(
+            snapshots.points[e], [labels[y] for y in snapshots.labels], labels, domain
+        ),
+        width="stretch",
+    )
+    matrix_column.altair_chart(
+        charts.confusion_chart(snapshots.confusions[e], labels), width="stretch"
+    )
+    if snapshots.probe and not np.isnan(snapshots.probe_probabilities[e]).any():
+        matrix_column.caption(f"The example “{markdown_literal(snapshots.probe)}” at epoch {epoch}")
+        ranked = sorted(
+            zip(labels, snapshots.probe_probabilities[e].tolist(), strict=True), key=lambda p: -p[1]
+        )
+        matrix_column.altair_chart(charts.probability_chart(ranked, labels), width="stretch")
+    if playing:
+        time.sleep(PLAY_EVERY)
+        st.rerun(scope="fragment")

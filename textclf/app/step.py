@@ -1,0 +1,81 @@
+"""One training step, traced: a real batch of this run through PyTorch's autograd, as PyTorch
+records it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from textclf.app.runs import per_run
+from textclf.data import Corpus
+from textclf.features import Features
+from textclf.pipeline import Run
+from textclf.trace import graph_dot, trace_step
+
+
+def step_ui(run: Run, corpus: Corpus, features: Features) -> None:
+    trace = per_run(
+        run,
+        "step",
+        lambda: trace_step(run.config, run.classifier.model, features.X_train, corpus.train_labels),
+    )
+    posts, words = trace.input_shape
+    st.markdown(
+        f"The first batch this run trained on, through a copy of the trained network: **{posts} "
+        f"posts × {words:,} words**, {trace.nonzero_share:.2%} of its entries nonzero."
+    )
+    st.code(
+        "logits = model(batch)                # forward: autograd records each operation\n"
+        "loss = loss_fn(logits, targets)      # CrossEntropyLoss: (batch, classes) and class ids\n"
+        "optimizer.zero_grad()                # backward() adds to .grad: clear it first\n"
+        "loss.backward()                      # gradients, from the loss back to every weight\n"
+        "optimizer.step()                     # and the step",
+        language="python",
+    )
+    graph, ops = st.columns([2, 3])
+    graph.graphviz_chart(graph_dot(trace), width="stretch")
+    ops.markdown(
+        "**What autograd recorded**, read from `loss.grad_fn` and its `next_functions`, first "
+        "to last"
+    )
+    ops.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "#": i + 1,
+                    "grad_fn": op.name,
+                    "output shape": " × ".join(f"{d:,}" for d in op.output_shape) or "scalar",
+                    "reads parameters": ", ".join(op.parameters),
+                }
+                for i, op in enumerate(trace.operations)
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    ops.markdown(f"**The loss**: {trace.loss:.4g}")
+    st.markdown(
+        f"**After `loss.backward()` and one `{trace.optimizer}` step** (a fresh one: the moments "
+        "the run built up are not kept, so this is a first step's size)"
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "parameter": p.name,
+                    "shape": " × ".join(f"{d:,}" for d in p.shape),
+                    "gradient norm": p.gradient_norm,
+                    "moved by": p.moved,
+                }
+                for p in trace.parameters
+            ]
+        ).style.format({"gradient norm": "{:.3e}", "moved by": "{:.3e}"}),
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption(
+        f"The batch touched {trace.rows_touched:,} of the word table's {trace.vocabulary:,} rows "
+        f"({trace.rows_touched / max(trace.vocabulary, 1):.1%}; it holds {trace.words_in_batch:,} "
+        "distinct words): every other row's gradient is zero, which is why the table is trained "
+        "row by row."
+    )
