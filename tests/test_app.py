@@ -331,6 +331,9 @@ def test_own_file_trains_and_every_panel_works(app, subjects_csv):
         "data 20 Newsgroups → subjects.csv",
         "hidden 100 → 40",
     ]
+    script = tab(app, "Code").code[0].value  # reads the file by the name it had
+    assert '"subjects.csv"' in script and '"subject"' in script and '"group"' in script
+    assert "fetch_20newsgroups" not in script and "HIDDEN = 40" in script
 
 
 def test_a_bad_file_is_refused_with_a_message_and_nothing_breaks(app):

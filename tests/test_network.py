@@ -4,7 +4,7 @@ import torch
 
 from textclf.config import TUTORIAL, replace
 from textclf.model import MLP
-from textclf.network import architecture, forward_trace, layer_table
+from textclf.network import architecture, forward_trace, layer_table, network_dot
 from textclf.pipeline import run
 
 POST = "The pitcher threw three strikes and the crowd cheered the home run. Run, run!"
@@ -85,3 +85,13 @@ def test_the_network_in_one_line_follows_the_settings(tutorial_run, corpus):
     line = architecture(other.classifier)
     assert line.startswith("28,835 word TF-IDF weights → Linear 100 → GELU → Dropout(p=0.5) → ")
     assert line.endswith("SGD with momentum lr 0.01, batch 150, 1 epoch")
+
+
+def test_the_drawing_holds_every_layer_its_shapes_and_counts():
+    table = layer_table(replace(TUTORIAL, layers=3, dropout=0.5), 28835, 3)
+    dot = network_dot(table)
+    for layer in table.layers:
+        assert " × ".join(f"{d:,}" for d in layer.weight_shape) in dot
+        assert f"{layer.parameters:,} parameters" in dot
+    assert dot.count("then ReLU → Dropout(p=0.5)") == 3
+    assert "(B, 28,835)" in dot and "(B, 3) logits" in dot

@@ -7,7 +7,7 @@ from textclf.batches import Batches
 from textclf.config import TUTORIAL, replace
 from textclf.model import MLP
 from textclf.pipeline import run
-from textclf.trace import trace_step
+from textclf.trace import graph_dot, trace_step
 from textclf.train import share_of
 
 
@@ -87,3 +87,16 @@ def test_the_op_chain_follows_the_network(tutorial_run, features, corpus):
                                           corpus.train_labels).operations]  # fmt: skip
     assert other.count("AddmmBackward0") == 3 and other.count("TanhBackward0") == 3
     assert other.count("MulBackward0") == 3 and "ReluBackward0" not in other  # dropout's masks
+
+
+def test_the_graph_drawn_is_autograds_own(tutorial_run, features, corpus):
+    trace = trace_step(
+        TUTORIAL, tutorial_run.classifier.model, features.X_train, corpus.train_labels
+    )
+    dot = graph_dot(trace)
+    for i, op in enumerate(trace.operations):
+        assert f'op{i} [label="{op.name}' in dot
+        for j in op.inputs:
+            assert f"op{j} -> op{i};" in dot
+        for name in op.parameters:
+            assert f"p_{name.replace('.', '_')} -> op{i};" in dot
