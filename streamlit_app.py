@@ -43,31 +43,32 @@ if problems:
 
 # The network, trained live, and how well it does.
 run, corpus, features = training.training_ui(config, own, corpus, features)
-results.headline_ui(run, st.session_state.get("previous"), corpus)
+with training.drawing(run):  # no other visitor's training may release it meanwhile
+    results.headline_ui(run, st.session_state.get("previous"), corpus)
 
-# Try it.
-try_it.try_it_ui(run)
+    # Try it.
+    try_it.try_it_ui(run)
 
-# The deeper panels.
-drawn, learning, errors, learnt, session, script = st.tabs(
-    ["The network", "How it learned", "Where it goes wrong", "What it learned", "Runs", "Code"]
-)
-with drawn:
-    network.network_ui(run)
-with learning:
-    results.how_it_learned_ui(run)
-    st.markdown("#### Watch it learn")
-    replay.replay_ui(run)
-    st.markdown("#### One training step")
-    step.step_ui(run, corpus, features)
-with errors:
-    results.where_it_goes_wrong_ui(run, corpus)
-with learnt:
-    learned.learned_ui(run, corpus, features)
-with session:
-    runs.runs_ui()
-    runs.compare_ui()
-with script:
-    code.code_ui(config, own)
+    # The deeper panels.
+    drawn, learning, errors, learnt, session, script = st.tabs(
+        ["The network", "How it learned", "Where it goes wrong", "What it learned", "Runs", "Code"]
+    )
+    with drawn:
+        network.network_ui(run)
+    with learning:
+        results.how_it_learned_ui(run)
+        st.markdown("#### Watch it learn")
+        replay.replay_ui(run)
+        st.markdown("#### One training step")
+        step.step_ui(run, corpus, features)
+    with errors:
+        results.where_it_goes_wrong_ui(run, corpus)
+    with learnt:
+        learned.learned_ui(run, corpus, features)
+    with session:
+        runs.runs_ui()
+        runs.compare_ui()
+    with script:
+        code.code_ui(config, own)
 
 source.forget_unused_files()

@@ -23,8 +23,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(log_name: str = "streamlit.log"):
-    """Yields (url, process) once the server answers its health check; stops it afterwards."""
+def streamlit_server(log_name: str = "streamlit.log", env: dict | None = None):
+    """Yields (url, process) once the server answers its health check; stops it afterwards.
+    env: variables set for the server beside the test's own (its TEXTCLF_* limits)."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / log_name, "wb")  # noqa: SIM115 - closed after the server stops
@@ -45,6 +46,7 @@ def streamlit_server(log_name: str = "streamlit.log"):
             "false",
         ],
         cwd=ROOT,
+        env={**os.environ, **(env or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -194,6 +194,7 @@ def test_the_page_reads_in_the_order_of_a_first_visit(app):
     assert [set(f.columns) >= {"epoch"} for f in curves] == [True] * 3
     assert learning.select_slider[0].label == "Replay epoch"
     assert any(m.value == "#### One training step" for m in learning.markdown)
+    assert any(b.label == "Trace one training step" for b in learning.button)
     assert len(errors.get("vega_lite_chart")) == 2 + 3  # two matrices, a 2 x 2 per category
     assert [s.label for s in errors.selectbox][:2] == ["True group", "Predicted group"]
     assert len(learned.get("vega_lite_chart")) == 3 + 1  # top words per category, the map
@@ -490,6 +491,7 @@ def test_the_network_tab_counts_every_parameter_and_follows_the_settings(app):
 
 
 def test_one_training_step_shows_autograds_chain_and_the_gradients(app):
+    next(b for b in app.button if b.label == "Trace one training step").click().run()
     learning = tab(app, "How it learned")
     chain = next(d.value for d in learning.dataframe if "grad_fn" in d.value.columns)
     assert chain["grad_fn"].tolist()[-2:] == ["LogSoftmaxBackward0", "NllLossBackward0"]
@@ -544,3 +546,35 @@ def test_the_code_follows_the_settings(app):
     after = tab(app, "Code").code[0].value
     assert "nn.Tanh()" in after and "nn.ReLU()" not in after
     assert after.count("nn.Linear(HIDDEN, HIDDEN)") == 0 < before.count("nn.Linear(HIDDEN, HIDDEN)")
+
+
+def test_a_run_the_server_set_aside_trains_again_when_shown(app):
+    """The server gives kept runs' weights back when it must (memory.KeptRuns); a page that
+    shows such a run again trains it from its settings and seed, to the same network."""
+    from textclf.app.training import KEPT
+
+    first = app.session_state["run"]
+    app.slider(key="hidden").set_value(20).run()
+    assert KEPT.release_until(lambda: False) >= 2  # every run this server keeps, this one's too
+    app.run()
+    assert not app.exception
+    assert any("set aside to make room" in i.value for i in app.info)
+    again = app.session_state["run"]
+    assert again.number == 2 and not again.released and again.config.hidden == 20
+    table = next(d.value for d in app.dataframe if "changed from the run before" in d.value.columns)
+    assert table["run"].tolist() == ["#1 (set aside)", "#2 (shown)"]
+    app.selectbox(key="restore_choice").set_value(app.session_state["runs"][0]).run()
+    next(b for b in app.button if b.label == "Restore").click().run()
+    assert app.session_state["run"].number == 1 and not app.session_state["run"].released
+    assert accuracy_shown(app) == pytest.approx(first.report.accuracy, abs=5e-5)
+
+
+def test_a_server_out_of_memory_says_so_instead_of_training(monkeypatch):
+    from textclf.app import training
+    from textclf.budget import Limits
+
+    monkeypatch.setattr(training, "LIMITS", Limits(server_mb=1))  # less than Python itself
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception
+    assert "short of memory for this network now" in at.error[0].value
+    assert "run" not in at.session_state

@@ -161,8 +161,11 @@ def test_the_first_visit_reads_in_order_and_fits_the_screen(server, browser, siz
         page.get_by_role("tab", name=name).click()
         panel = page.get_by_role("tabpanel", name=name)
         expect(panel.get_by_test_id("stVegaLiteChart")).to_have_count(charts, timeout=30_000)
+        if name == "How it learned":
+            panel.get_by_role("button", name="Trace one training step").click()
         if name in ("The network", "How it learned"):  # the layers; autograd's graph
-            expect(panel.get_by_test_id("stGraphVizChart").locator("svg")).to_be_visible()
+            graph = panel.get_by_test_id("stGraphVizChart").locator("svg")
+            expect(graph).to_be_visible(timeout=30_000)
         if name == "Code":
             expect(panel.get_by_test_id("stCode")).to_contain_text("loss.backward()")
         time.sleep(0.5)

@@ -33,6 +33,8 @@ class Limits:
     """What one server lets its visitors spend; the defaults suit a 1 GB, 1-2 core host. Each is
     set by the environment variable TEXTCLF_<NAME> (TEXTCLF_RUN_MB=600, ...); 0 lifts it."""
 
+    server_mb: int = 1000  # the server's whole resident memory: trainings wait, and kept runs
+    #                        give their weights back, to stay under it
     run_mb: int = 300  # a training run's own peak memory, estimated
     run_seconds: int = 120  # a training run's time on one core, estimated
     concurrent_runs: int = 2  # trainings at once per server; more wait their turn

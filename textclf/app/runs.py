@@ -30,9 +30,17 @@ def remember(run: Run) -> None:
     run.number = st.session_state["run_numbers"]
 
 
+def replace(old: Run, new: Run) -> None:
+    """new takes old's place in the session's history (a released run trained again)."""
+    runs = st.session_state.get("runs", [])
+    st.session_state["runs"] = [new if r is old else r for r in runs]
+    if st.session_state.get("previous") is old:
+        st.session_state["previous"] = new
+
+
 def per_run(run: Run, name: str, make):
     """make(), computed once per run and kept while the run is in the session's history (a
-    run's top words, its map, its traced step)."""
+    run's top words, its map, its traced step); with make None, what was made, if anything."""
     store = st.session_state.setdefault("per_run", {})
     entry = store.get(run.number)
     if entry is None or entry["run"] is not run:
@@ -40,9 +48,9 @@ def per_run(run: Run, name: str, make):
         kept = {r.number for r in st.session_state.get("runs", [])} | {run.number}
         for number in [n for n in store if n not in kept]:
             store.pop(number)  # runs that left the history take what was made for them along
-    if name not in entry:
+    if name not in entry and make is not None:
         entry[name] = make()
-    return entry[name]
+    return entry.get(name)
 
 
 def _restore(run: Run) -> None:
@@ -78,7 +86,8 @@ def runs_ui() -> None:
     table = pd.DataFrame(
         [
             {
-                "run": f"#{r.number}" + (" (shown)" if r is current else ""),
+                "run": f"#{r.number}"
+                + (" (shown)" if r is current else " (set aside)" if r.released else ""),
                 "changed from the run before": changes(runs[i - 1] if i else None, r),
                 "test accuracy": r.report.accuracy,
                 "training s": r.train_seconds,

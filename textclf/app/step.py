@@ -7,18 +7,34 @@ import pandas as pd
 import streamlit as st
 
 from textclf.app.runs import per_run
+from textclf.app.training import heavy_work
 from textclf.data import Corpus
 from textclf.features import Features
 from textclf.pipeline import Run
 from textclf.trace import graph_dot, trace_step
 
 
+def _ask(run: Run) -> None:
+    st.session_state["step_asked"] = run.number
+
+
 def step_ui(run: Run, corpus: Corpus, features: Features) -> None:
-    trace = per_run(
-        run,
-        "step",
-        lambda: trace_step(run.config, run.classifier.model, features.X_train, corpus.train_labels),
-    )
+    if st.session_state.get("step_asked") != run.number and not per_run(run, "step", None):
+        st.caption(
+            "Take the first batch of this run through a copy of its network, and see what "
+            "PyTorch records and changes."
+        )
+        st.button("Trace one training step", on_click=_ask, args=(run,), type="primary")
+        return
+
+    def traced():
+        model = run.classifier.model
+        # a copy of the network, its full gradient and Adam's two moments, at once
+        need = 4 * sum(p.numel() * p.element_size() for p in model.parameters())
+        with heavy_work(need):
+            return trace_step(run.config, model, features.X_train, corpus.train_labels)
+
+    trace = per_run(run, "step", traced)
     posts, words = trace.input_shape
     st.markdown(
         f"The first batch this run trained on, through a copy of the trained network: **{posts} "

@@ -15,27 +15,52 @@ from textclf import charts
 from textclf.app import runs
 from textclf.app.cache import OwnData
 from textclf.app.source import LIMITS, data_for
+from textclf.budget import MB, estimate
 from textclf.config import TrainConfig
 from textclf.data import Corpus
 from textclf.features import Features
+from textclf.memory import (
+    KeptRuns,
+    release_freed_memory,
+    resident_bytes,
+    return_large_blocks_at_once,
+)
 from textclf.pipeline import Run
 from textclf.pipeline import run as run_training
 
 CHART_EVERY = 0.3  # seconds between redraws of the live charts: each costs ~50 ms to build and send
 _SLOTS = threading.BoundedSemaphore(LIMITS.concurrent_runs) if LIMITS.concurrent_runs else None
+KEPT = KeptRuns()  # every session's runs, for the server's memory budget
+return_large_blocks_at_once()  # so that a released run's weights leave the process
+# of the server's budget, left for what no estimate covers: the pages being drawn (their charts,
+# tables and explanations: 83 MB over at 8 sessions at once in tests/test_load.py without it)
+HEADROOM_MB = 96
+_TRAINING = [0]  # trainings under way in this server, under _COUNT
+_COUNT = threading.Lock()
 
 
 def training_ui(
     config: TrainConfig, own: OwnData | None, corpus: Corpus, features: Features
 ) -> tuple[Run, Corpus, Features]:
     """The run to show, trained now if asked (Train), if there is none, or if the settings
-    changed and every change retrains; with the data it learned from."""
+    changed and every change retrains; with the data it learned from. Draw it under
+    drawing(run), so that no other visitor's training releases it meanwhile."""
     run = st.session_state.get("run")
     auto = st.sidebar.toggle("Retrain on every change", value=True, key="auto")
     pressed = st.button(
         "Train", type="primary", help="Train a new network with the sidebar's settings"
     )
     stale = run is not None and (run.config != config or run.data_source != own)
+    if run is not None and run.released and not stale and not pressed:
+        st.info(
+            f"Run #{run.number}'s network was set aside to make room for other visitors: "
+            "training it again from its settings and seed."
+        )
+        again = train_ui(config, corpus, features)
+        again.data_source, again.number = own, run.number
+        runs.replace(run, again)
+        st.session_state["run"] = again
+        return again, corpus, features
     if pressed or run is None or (auto and stale):
         try:
             new_run = train_ui(config, corpus, features)
@@ -62,6 +87,15 @@ CURVES = (
     "(solid): a widening gap is overfitting",
     "**Each category's test accuracy**: which topic it learns first",
 )
+
+
+@contextlib.contextmanager
+def drawing(run: Run):
+    """While the page draws run, no other visitor's training releases its weights."""
+    with KEPT.showing(run):
+        if run.released:  # set aside since training_ui looked: the next run trains it again
+            st.rerun()
+        yield
 
 
 def live_charts(config: TrainConfig, labels: tuple[str, ...]):
@@ -103,17 +137,31 @@ def train_ui(config: TrainConfig, corpus: Corpus, features: Features) -> Run:
             draw(history)
             drawn[0] = time.monotonic()
 
-    with training_slot(progress):
+    need = estimate(config, features.X_train, features.X_test.shape[0]).peak_bytes
+    with training_slot(progress, need):
         run = run_training(config, corpus, features, on_epoch=on_epoch, should_stop=session_gone)
     live.empty()
     return run
 
 
 @contextlib.contextmanager
-def training_slot(progress):
-    """One of the server's few training slots, shared by every session: a training waits its
-    turn, under a notice, rather than slowing every other to a crawl or running the host out of
-    memory. Given back however the training ends (finished, rerun, session closed)."""
+def heavy_work(need: int):
+    """For work on a page that costs as much as training (a traced step copies the network
+    with its gradient and Adam's moments): it takes a training slot and its room too."""
+    progress = st.progress(0.0, text="Working…")
+    with training_slot(progress, need):
+        yield
+    progress.empty()
+
+
+@contextlib.contextmanager
+def training_slot(progress, need: int = 0):
+    """One of the server's few training slots, shared by every session, and room for need more
+    bytes under the server's memory budget: a training waits its turn, under a notice, rather
+    than slowing every other to a crawl or running the host out of memory. Room is made by
+    releasing the runs shown least recently (any session's, not this one's) and, failing that,
+    by waiting for the trainings under way; with none under way and still no room, the page
+    says so and stops. Everything is given back however the training ends."""
     if _SLOTS is not None and not _SLOTS.acquire(blocking=False):
         while not _SLOTS.acquire(timeout=0.5):
             # an update lets Streamlit stop this script if the person moved on meanwhile
@@ -121,10 +169,46 @@ def training_slot(progress):
             if session_gone():
                 st.stop()
     try:
-        yield
+        _make_room(progress, need)
+        with _COUNT:
+            _TRAINING[0] += 1
+        try:
+            yield
+        finally:
+            with _COUNT:
+                _TRAINING[0] -= 1
+            release_freed_memory()  # the optimiser's state and the training's temporaries
+            _make_room(None, 0)  # the new run is kept: others may have to give way
     finally:
         if _SLOTS is not None:
             _SLOTS.release()
+
+
+def _make_room(progress, need: int) -> None:
+    """Under the server's budget with need bytes more (see training_slot)."""
+    if not LIMITS.server_mb:
+        return
+    budget = (LIMITS.server_mb - HEADROOM_MB) * MB
+
+    def fits() -> bool:
+        return resident_bytes() + need <= budget
+
+    mine = [r for r in (st.session_state.get("run"),) if r is not None]
+    KEPT.release_until(fits, spare=mine)
+    while not fits() and progress is not None:
+        with _COUNT:
+            others = _TRAINING[0]
+        if not others:
+            st.error(
+                f"This server is short of memory for this network now ({need / MB:,.0f} MB "
+                "more is needed): choose fewer hidden units or words, or try again in a minute."
+            )
+            st.stop()
+        progress.progress(0.0, text="Waiting for other visitors' training to free memory…")
+        time.sleep(0.5)
+        if session_gone():
+            st.stop()
+        KEPT.release_until(fits, spare=mine)
 
 
 def session_gone() -> bool:
