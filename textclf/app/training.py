@@ -34,7 +34,7 @@ KEPT = KeptRuns()  # every session's runs, for the server's memory budget
 return_large_blocks_at_once()  # so that a released run's weights leave the process
 # of the server's budget, left for what no estimate covers: the pages being drawn (their charts,
 # tables and explanations: 83 MB over at 8 sessions at once in tests/test_load.py without it)
-HEADROOM_MB = 96
+HEADROOM_MB = 128
 _TRAINING = [0]  # trainings under way in this server, under _COUNT
 _COUNT = threading.Lock()
 
