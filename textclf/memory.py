@@ -109,7 +109,7 @@ class KeptRuns:
                 if victim is None:
                     return released
                 self._runs.pop(id(victim), None)
-            victim.release()
+                victim.release()  # under the lock: showing() then sees it released, or holds it
             released += 1
             release_freed_memory()
         return released

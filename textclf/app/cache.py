@@ -8,6 +8,7 @@ import dataclasses
 
 import streamlit as st
 
+from textclf import export
 from textclf.config import TrainConfig
 from textclf.data import Corpus
 from textclf.features import Features
@@ -80,3 +81,22 @@ def own_file_baseline(
     own: OwnData, features: str, max_features: int, _data: bytes, _test_data: bytes | None
 ) -> Report:
     return baseline_report(*own_file(own, features, max_features, _data, _test_data))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def own_file_export(own: OwnData, _data: bytes, _test_data: bytes | None) -> export.OwnData:
+    """How the Code tab's script reads a person's file: read and checked once per file."""
+    return export.own_data(
+        _data,
+        own.text_column,
+        own.label_column,
+        own.test_size,
+        test_path=_test_data,
+        name=own.name,
+        test_name=own.test_name or None,
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def newsgroups_script(config: TrainConfig) -> str:
+    return export.training_script(config)

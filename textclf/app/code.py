@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from textclf.app import cache
 from textclf.app.cache import OwnData
 from textclf.app.source import LIMITS, file_bytes
 from textclf.config import TrainConfig, replace
-from textclf.export import own_data, training_script
+from textclf.export import training_script
 from textclf.tables import DataProblem
 from textclf.text import markdown_literal
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _newsgroups_script(config: TrainConfig) -> str:
-    return training_script(config)
 
 
 def code_ui(config: TrainConfig, own: OwnData | None) -> None:
@@ -23,15 +19,7 @@ def code_ui(config: TrainConfig, own: OwnData | None) -> None:
     if own is not None:
         train_bytes, test_bytes = file_bytes(own)
         try:
-            data = own_data(
-                train_bytes,
-                own.text_column,
-                own.label_column,
-                own.test_size,
-                test_path=test_bytes,
-                name=own.name,
-                test_name=own.test_name or None,
-            )
+            data = cache.own_file_export(own, train_bytes, test_bytes)
         except DataProblem as error:
             st.info(f"No script for this file: {markdown_literal(str(error))}")
             return
@@ -39,7 +27,7 @@ def code_ui(config: TrainConfig, own: OwnData | None) -> None:
         config = replace(config, max_features=config.max_features or LIMITS.file_words)
         script = training_script(config, data)
     else:
-        script = _newsgroups_script(config)
+        script = cache.newsgroups_script(config)
     lines = script.count("\n") + 1
     st.caption(
         f"The settings in the sidebar as one script of {lines} lines: the same data, vocabulary, "

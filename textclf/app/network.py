@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from textclf import charts
+from textclf.explain import MAX_EXPLAINED_CHARS
 from textclf.network import forward_trace, layer_table, network_dot
 from textclf.pipeline import Run
 from textclf.snapshots import PROBE
@@ -50,7 +51,7 @@ def network_ui(run: Run) -> None:
 
 def forward_ui(run: Run) -> None:
     """The forward pass of the try-it text (or the example sentence), layer by layer."""
-    text = st.session_state.get("text") or PROBE
+    text = (st.session_state.get("text") or PROBE)[:MAX_EXPLAINED_CHARS]
     trace = forward_trace(run.classifier, text)
     st.markdown("#### One text through the network")
     source = "the text in the Try it box" if st.session_state.get("text") else "an example"

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from textclf import charts
 from textclf.pipeline import Run
@@ -15,12 +16,13 @@ from textclf.text import markdown_literal
 PLAY_EVERY = 0.8  # seconds per epoch while playing
 
 
-def _advance(last: int) -> None:
-    epoch = st.session_state.get("replay_epoch", last)
-    if epoch >= last:
+def _advance(epochs: list[int]) -> None:
+    """The next epoch kept (a long run keeps 50, evenly spaced), or the end of playing."""
+    epoch = st.session_state.get("replay_epoch", epochs[-1])
+    if epoch not in epochs or epoch >= epochs[-1]:
         st.session_state["replay_playing"] = False
     else:
-        st.session_state["replay_epoch"] = epoch + 1
+        st.session_state["replay_epoch"] = epochs[epochs.index(epoch) + 1]
 
 
 def _play(first: int) -> None:
@@ -44,7 +46,7 @@ def replay_ui(run: Run) -> None:
         st.session_state["replay_run"] = run
     playing = st.session_state.get("replay_playing", False)
     if playing:
-        _advance(epochs[-1])
+        _advance(epochs)
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     if len(epochs) > 1:
         epoch = left.select_slider("Replay epoch", epochs, key="replay_epoch")
@@ -89,4 +91,7 @@ def replay_ui(run: Run) -> None:
         matrix_column.altair_chart(charts.probability_chart(ranked, labels), width="stretch")
     if playing:
         time.sleep(PLAY_EVERY)
-        st.rerun(scope="fragment")
+        try:
+            st.rerun(scope="fragment")
+        except StreamlitAPIException:  # the whole page is running: it stops playing
+            st.session_state["replay_playing"] = False

@@ -9,7 +9,7 @@ import streamlit as st
 
 from textclf import charts
 from textclf.app.source import baseline_for
-from textclf.app.training import live_charts
+from textclf.app.training import drawing, live_charts
 from textclf.data import Corpus
 from textclf.explain import explain, highlighted_markdown
 from textclf.network import architecture
@@ -59,7 +59,8 @@ def headline_ui(run: Run, previous: Run | None, corpus: Corpus) -> None:
     )
     st.caption(
         f"The network scores {abs(gap):.2f} points {'above' if gap >= 0 else 'below'} "
-        "ComplementNB, scikit-learn's naive Bayes on the same posts and features."
+        "ComplementNB, scikit-learn's naive Bayes on the same test posts and features"
+        + (", trained on all the training posts." if share < 1 else " and training posts.")
     )
 
 
@@ -113,6 +114,11 @@ def where_it_goes_wrong_ui(run: Run, corpus: Corpus) -> None:
 @st.fragment  # choosing a cell or a post reruns this panel alone
 def drilldown_ui(run: Run, corpus: Corpus) -> None:
     """The test posts behind one cell of the confusion matrix, and why the network chose."""
+    with drawing(run):  # a rerun of this panel alone is not under the page's
+        _drilldown(run, corpus)
+
+
+def _drilldown(run: Run, corpus: Corpus) -> None:
     labels = list(run.report.labels)
     st.markdown("#### Look inside a cell")
     left, right = st.columns(2)
@@ -125,8 +131,8 @@ def drilldown_ui(run: Run, corpus: Corpus) -> None:
         ),
         0,
     )
-    predicted_label = right.selectbox(
-        "Predicted group", labels, index=int(default), key="cell_predicted"
+    predicted_label = right.selectbox(  # keyed by the row: its default follows the row
+        "Predicted group", labels, index=int(default), key=f"cell_predicted_{true_label}"
     )
     predicted = run.test_probabilities.argmax(1)
     rows = np.flatnonzero(

@@ -103,17 +103,22 @@ def runs_ui() -> None:
     st.markdown("**Test accuracy of each run, epoch by epoch**")
     st.altair_chart(charts.runs_chart([(f"#{r.number}", r.history) for r in runs]), width="stretch")
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    chosen = left.selectbox(
-        "Run",
-        runs,
-        format_func=_label,
-        key="restore_choice",
-    )
+    chosen = _choose(left, "Run", runs, len(runs) - 1, "restore_choice")
     right.button("Restore", on_click=_restore, args=(chosen,), disabled=chosen is current)
 
 
-def _label(run: Run) -> str:
-    return f"#{run.number}: {run.report.accuracy:.2%}"
+def _choose(column, label: str, runs: list[Run], index: int, key: str) -> Run:
+    """A run chosen by its number: a widget hands back a deep copy of what it holds, and a run
+    holds its network's weights."""
+    by_number = {r.number: r for r in runs}
+    number = column.selectbox(
+        label,
+        list(by_number),
+        index=index,
+        format_func=lambda n: f"#{n}: {by_number[n].report.accuracy:.2%}",
+        key=key,
+    )
+    return by_number.get(number, runs[index])
 
 
 def compare_ui() -> None:
@@ -125,8 +130,8 @@ def compare_ui() -> None:
         st.caption("Train a second run to compare it with the first, post by post.")
         return
     left, right = st.columns(2)
-    a = left.selectbox("Run A", runs, index=len(runs) - 2, format_func=_label, key="compare_a")
-    b = right.selectbox("Run B", runs, index=len(runs) - 1, format_func=_label, key="compare_b")
+    a = _choose(left, "Run A", runs, len(runs) - 2, "compare_a")
+    b = _choose(right, "Run B", runs, len(runs) - 1, "compare_b")
     try:
         found = compare_runs(a, b)
     except ValueError as error:

@@ -71,7 +71,8 @@ def share_ui(run: Run) -> None:
             st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
     st.download_button(
         "Download model",
-        data=lambda: classifier_to_bytes(run.classifier),  # built only when clicked
+        # built only when clicked, from the network drawn now (it may be set aside later)
+        data=lambda classifier=run.classifier: classifier_to_bytes(classifier),
         file_name="textclf-model.pt",
         mime="application/octet-stream",
         on_click="ignore",

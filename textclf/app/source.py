@@ -66,7 +66,7 @@ def forget_unused_files() -> None:
     """A file leaves the session when no remembered run or current choice uses it."""
     runs = st.session_state.get("runs", []) + [st.session_state.get("run")]
     own = [r.data_source for r in runs if r is not None and r.data_source is not None]
-    own.append(st.session_state.get("own"))
+    own += [st.session_state.get("own"), st.session_state.get("restored_file")]
     used = {d for o in own if o is not None for d in (o.digest, o.test_digest)}
     files = st.session_state.get("files", {})
     for digest in [d for d in files if d not in used]:
@@ -95,7 +95,12 @@ def source_ui() -> OwnData | None:
         help="One row per text, a header line naming the columns, one column holding the label.",
     )
     restored = st.session_state.get("restored_file")
-    if restored is not None and upload_id(upload) == st.session_state.get("restored_upload"):
+    files = st.session_state.get("files", {})
+    if (
+        restored is not None
+        and restored.digest in files
+        and upload_id(upload) == st.session_state.get("restored_upload")
+    ):
         bar.caption(
             f"Using {markdown_literal(restored.name)}, the file of the run you restored. "
             "Upload a file to train on another."

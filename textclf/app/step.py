@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from textclf.app.runs import per_run
-from textclf.app.training import heavy_work
+from textclf.app.training import NoRoom, heavy_work
 from textclf.data import Corpus
 from textclf.features import Features
 from textclf.pipeline import Run
@@ -34,7 +34,12 @@ def step_ui(run: Run, corpus: Corpus, features: Features) -> None:
         with heavy_work(need):
             return trace_step(run.config, model, features.X_train, corpus.train_labels)
 
-    trace = per_run(run, "step", traced)
+    try:
+        trace = per_run(run, "step", traced)
+    except NoRoom as error:
+        st.session_state.pop("step_asked", None)  # asked again by the button, not every rerun
+        st.warning(str(error))
+        return
     posts, words = trace.input_shape
     st.markdown(
         f"The first batch this run trained on, through a copy of the trained network: **{posts} "

@@ -51,34 +51,45 @@ def training_ui(
         "Train", type="primary", help="Train a new network with the sidebar's settings"
     )
     stale = run is not None and (run.config != config or run.data_source != own)
-    if run is not None and run.released and not stale and not pressed:
-        st.info(
-            f"Run #{run.number}'s network was set aside to make room for other visitors: "
-            "training it again from its settings and seed."
-        )
-        again = train_ui(config, corpus, features)
-        again.data_source, again.number = own, run.number
-        runs.replace(run, again)
-        st.session_state["run"] = again
-        return again, corpus, features
     if pressed or run is None or (auto and stale):
-        try:
-            new_run = train_ui(config, corpus, features)
-        except (MemoryError, RuntimeError) as error:
-            if isinstance(error, RuntimeError) and "memory" not in str(error).lower():
-                raise  # torch's allocator says "not enough memory" in a RuntimeError
-            st.error("This network does not fit in memory here: use fewer hidden units or words.")
-            st.stop()
+        new_run = _trained(config, corpus, features)
         new_run.data_source = own
         st.session_state["previous"], st.session_state["run"] = run, new_run
         runs.remember(new_run)
         return new_run, corpus, features
+    data = (corpus, features) if not stale else data_for(run.config, run.data_source)
+    if run.released:  # its weights went to other visitors: the same settings and seed again
+        st.info(
+            f"Run #{run.number}'s network was set aside to make room for other visitors: "
+            "trained again from its settings and seed."
+        )
+        again = _trained(run.config, *data)
+        again.data_source, again.number = run.data_source, run.number
+        runs.replace(run, again)
+        st.session_state["run"] = run = again
     if stale:
         st.info(
             "The settings changed since this network was trained: press Train to see their effect."
         )
-        return run, *data_for(run.config, run.data_source)
-    return run, corpus, features
+    return run, *data
+
+
+class NoRoom(Exception):
+    """The server has no memory for this work now, and no training under way will free any."""
+
+
+def _trained(config: TrainConfig, corpus: Corpus, features: Features) -> Run:
+    """train_ui, or one sentence and the page stops: no room on the server, or (torch's
+    allocator says it in a RuntimeError) no memory at all."""
+    try:
+        return train_ui(config, corpus, features)
+    except NoRoom as error:
+        st.error(str(error))
+    except (MemoryError, RuntimeError) as error:
+        if isinstance(error, RuntimeError) and "memory" not in str(error).lower():
+            raise
+        st.error("This network does not fit in memory here: use fewer hidden units or words.")
+    st.stop()
 
 
 CURVES = (
@@ -147,11 +158,14 @@ def train_ui(config: TrainConfig, corpus: Corpus, features: Features) -> Run:
 @contextlib.contextmanager
 def heavy_work(need: int):
     """For work on a page that costs as much as training (a traced step copies the network
-    with its gradient and Adam's moments): it takes a training slot and its room too."""
+    with its gradient and Adam's moments): it takes a training slot and its room too, or
+    raises NoRoom."""
     progress = st.progress(0.0, text="Working…")
-    with training_slot(progress, need):
-        yield
-    progress.empty()
+    try:
+        with training_slot(progress, need):
+            yield
+    finally:
+        progress.empty()
 
 
 @contextlib.contextmanager
@@ -199,11 +213,10 @@ def _make_room(progress, need: int) -> None:
         with _COUNT:
             others = _TRAINING[0]
         if not others:
-            st.error(
+            raise NoRoom(
                 f"This server is short of memory for this network now ({need / MB:,.0f} MB "
                 "more is needed): choose fewer hidden units or words, or try again in a minute."
             )
-            st.stop()
         progress.progress(0.0, text="Waiting for other visitors' training to free memory…")
         time.sleep(0.5)
         if session_gone():

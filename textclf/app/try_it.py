@@ -74,7 +74,7 @@ def explanation_ui(run: Run, text: str, top_label: str) -> None:
         "Explain the probability of",
         labels,
         index=labels.index(top_label),
-        key="explain_label",
+        key=f"explain_label_{top_label}",  # a new top category: explained first
         help="Each word's effect: how much this category's log-probability drops without it.",
     )
     left, right = st.columns([3, 2])
