@@ -179,7 +179,9 @@ def test_a_changed_setting_retrains_and_typing_updates(server, page):
     page.goto(server)
     wait_for_results(page)
     page.get_by_role("slider", name="Hidden layers").press("ArrowRight")  # 2 -> 3 layers
-    expect(page.get_by_text("since the last run")).to_be_visible(timeout=90_000)
+    metric = page.get_by_test_id("stMetric").filter(has_text="Test accuracy")
+    change = metric.get_by_test_id("stMetricDelta")
+    expect(change).to_have_text(re.compile(r"^[+-]\d+\.\d\d points$"), timeout=90_000)
     assert "layers=3" in page.url
     ask(page, "NASA launched the shuttle into orbit")
     expect(page.get_by_text("Most likely: sci.space")).to_be_visible(timeout=30_000)

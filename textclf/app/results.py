@@ -38,7 +38,9 @@ def headline_ui(run: Run, previous: Run | None, corpus: Corpus) -> None:
         f"{report.accuracy:.2%}",
         delta=None
         if previous is None
-        else f"{(report.accuracy - previous.report.accuracy) * 100:+.2f} points since the last run",
+        else f"{(report.accuracy - previous.report.accuracy) * 100:+.2f} points",
+        help="Its share of the test posts, which it never trains on; the arrow: the change "
+        "since the last run.",
     )
     yardstick.metric(
         "ComplementNB",
@@ -59,8 +61,12 @@ def headline_ui(run: Run, previous: Run | None, corpus: Corpus) -> None:
     )
     st.caption(
         f"The network scores {abs(gap):.2f} points {'above' if gap >= 0 else 'below'} "
-        "ComplementNB, scikit-learn's naive Bayes on the same test posts and features"
-        + (", trained on all the training posts." if share < 1 else " and training posts.")
+        "ComplementNB, scikit-learn's naive Bayes, "
+        + (
+            "on the same test posts and features, trained on all the training posts."
+            if share < 1
+            else "on the same training and test posts and the same features."
+        )
     )
 
 
