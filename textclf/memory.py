@@ -114,6 +114,11 @@ class KeptRuns:
             release_freed_memory()
         return released
 
+    def drawing(self) -> int:
+        """How many pages are drawing a run now: memory that is about to be given back."""
+        with self._lock:
+            return len(self._drawing)
+
     def __len__(self) -> int:
         with self._lock:
             return sum(ref() is not None for ref in self._runs.values())

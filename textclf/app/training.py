@@ -35,6 +35,7 @@ return_large_blocks_at_once()  # so that a released run's weights leave the proc
 # of the server's budget, left for what no estimate covers: the pages being drawn (their charts,
 # tables and explanations: 83 MB over at 8 sessions at once in tests/test_load.py without it)
 HEADROOM_MB = 128
+DRAWING_PATIENCE = 10  # seconds to wait for pages being drawn to give their memory back
 _TRAINING = [0]  # trainings under way in this server, under _COUNT
 _COUNT = threading.Lock()
 
@@ -209,15 +210,20 @@ def _make_room(progress, need: int) -> None:
 
     mine = [r for r in (st.session_state.get("run"),) if r is not None]
     KEPT.release_until(fits, spare=mine)
+    patience = time.monotonic() + DRAWING_PATIENCE
     while not fits() and progress is not None:
         with _COUNT:
             others = _TRAINING[0]
-        if not others:
+        drawn = KEPT.drawing() and time.monotonic() < patience  # pages finish in seconds
+        if not others and not drawn:  # nothing under way will give memory back
+            release_freed_memory()
+            if fits():
+                break
             raise NoRoom(
                 f"This server is short of memory for this network now ({need / MB:,.0f} MB "
                 "more is needed): choose fewer hidden units or words, or try again in a minute."
             )
-        progress.progress(0.0, text="Waiting for other visitors' training to free memory…")
+        progress.progress(0.0, text="Waiting for other visitors to free memory…")
         time.sleep(0.5)
         if session_gone():
             st.stop()
