@@ -92,7 +92,7 @@ def test_prediction_and_explanation_never_compile(tutorial_run, monkeypatch, tmp
         assert predict_text(tutorial_run.classifier, text).ranked()[0][0] == "rec.sport.baseball"
         assert explain(tutorial_run.classifier, text) is not None
         assert not (tmp_path / "textclf").exists() or not any((tmp_path / "textclf").iterdir())
-        assert native.library(build=False) is None
+        assert native.build._LOADED[0] is native.build._NOT_YET  # not even looked for
     finally:
         native.forget()
 

@@ -28,7 +28,6 @@ _FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-shared", "-fPIC", "-pthre
 _LOCK = threading.Lock()
 _NOT_YET = object()
 _LOADED = [_NOT_YET]
-_CACHE_LOOKED_AT = [False]  # a build=False call found no library: later ones need not look again
 
 _P, _I, _F, _D = ctypes.c_void_p, ctypes.c_int64, ctypes.c_float, ctypes.c_double
 SIGNATURES = {
@@ -41,31 +40,24 @@ SIGNATURES = {
         None,
     ),
     "walk_parts": ([], _I),
-    "sparse_products": ([_P, _P, _P, _I, _P, _I, _P, _I], None),
     "catch_up": ([_P, _P, _P, _I, _I, _I, _P, _P, _P, _P, _I], None),
 }  # fmt: skip
 
 
-def library(build: bool = True) -> ctypes.CDLL | None:
+def library() -> ctypes.CDLL | None:
     """The kernels, or None where there are none (training then uses PyTorch's ops). Loaded
-    once per process, sessions' threads asking meanwhile waiting. build=False (prediction,
-    explanation): only a library already loaded or checked in the cache, never a compiler."""
+    once per process, sessions' threads asking meanwhile waiting. Only training asks: a
+    prediction or an explanation never waits for a compiler."""
     with _LOCK:
         if _LOADED[0] is _NOT_YET:
-            if not build and _CACHE_LOOKED_AT[0]:
-                return None  # every prediction would hash the source and read the CPU's flags
-            found = _load(build)
-            if found is None and not build:
-                _CACHE_LOOKED_AT[0] = True
-                return None  # not settled: a later build=True may still build it
-            _LOADED[0] = found
+            _LOADED[0] = _load()
         return _LOADED[0]
 
 
 def forget() -> None:
     """The next library() looks for the kernels afresh (tests change the environment)."""
     with _LOCK:
-        _LOADED[0], _CACHE_LOOKED_AT[0] = _NOT_YET, False
+        _LOADED[0] = _NOT_YET
 
 
 def _compiler() -> str | None:
@@ -74,7 +66,7 @@ def _compiler() -> str | None:
     return shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
 
 
-def _load(build: bool) -> ctypes.CDLL | None:
+def _load() -> ctypes.CDLL | None:
     compiler = _compiler()
     if compiler is None:
         return None
@@ -86,8 +78,6 @@ def _load(build: bool) -> ctypes.CDLL | None:
         cached = _checked(folder / f"rowadam-{key}.so")
         if cached is not None:
             return cached
-    if not build:
-        return None
     try:
         if folder is None:
             folder = _private_folder()

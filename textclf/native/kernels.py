@@ -7,9 +7,6 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from textclf.native.build import library
-from textclf.threads import available_cores
-
 
 def address(array: np.ndarray | torch.Tensor) -> int:
     return array.data_ptr() if isinstance(array, torch.Tensor) else array.ctypes.data
@@ -49,30 +46,3 @@ def checked_table(weight: torch.Tensor, rows: int | None = None) -> torch.Tensor
     if rows is not None and weight.shape[0] != rows:
         raise ValueError(f"the word table has {weight.shape[0]} rows; the matrix {rows} columns")
     return weight
-
-
-@torch.no_grad()
-def sparse_products(kernels, X: sp.csr_matrix, rows: range, weight: torch.Tensor) -> torch.Tensor:
-    """X[rows] @ weight for a step-1 range of X's rows, read in place, on every core."""
-    indptr, indices, data = csr_parts(X)
-    checked_table(weight, X.shape[1])
-    if rows.step != 1 or not 0 <= rows.start <= rows.stop <= X.shape[0]:
-        raise ValueError("rows must be a step-1 range of the matrix's rows")
-    check_columns(indices[indptr[rows.start] : indptr[rows.stop]], X.shape[1])
-    out = torch.empty(len(rows), weight.shape[1])
-    kernels.sparse_products(
-        address(indptr) + rows.start * indptr.itemsize, address(indices), address(data),
-        len(rows), address(weight), weight.shape[1], address(out), available_cores(),
-    )  # fmt: skip
-    return out
-
-
-def products(X: sp.csr_matrix, docs, weight: torch.Tensor) -> torch.Tensor | None:
-    """X[docs] @ weight by the kernels, if a library is already at hand (never compiles: a
-    prediction must not wait for a compiler); None otherwise."""
-    kernels = library(build=False)
-    if kernels is None:
-        return None
-    if not (isinstance(docs, range) and docs.step == 1):
-        X, docs = X[np.asarray(docs)], range(len(docs))
-    return sparse_products(kernels, X, docs, weight.detach())

@@ -194,14 +194,13 @@ void row_factors(const int64_t *rows, int64_t n, int64_t *last, int64_t t, int64
 }
 
 /* One call's arguments, for the threads that share its work. A sparse matrix is (ptr, index,
- * value): the batch by word (CSC) for a step, an evaluation's CSR for products. */
+ * value): the batch by word (CSC) for a step. */
 typedef struct {
     float *w, *m, *v;
     int64_t h;
     const int64_t *rows;  /* step: the batch's rows; flush: NULL, rows start + i */
     int64_t n, start;
     const float *coef, *damp, *decay1, *decay2;
-    float *weight, *out;
     const int64_t *ptr;
     const int32_t *index;
     const float *value, *grad_out;
@@ -367,30 +366,6 @@ void walk_rows(float *w, float *m, float *v, int64_t h, const int64_t *col_ptr,
     const int64_t size = next_docs * h;
     for (int64_t p = 1; p < PARTS; p++)
         for (int64_t q = 0; q < size; q++) products[q] += products[p * size + q];
-}
-
-/* Rows [lo, hi) of out = a CSR matrix (docs x words) @ weight (words x h): an evaluation. */
-static void products_part(const void *args, int64_t lo, int64_t hi) {
-    const job_t *j = args;
-    const int64_t h = j->h, *indptr = j->ptr, end = indptr[hi];
-    const int32_t *indices = j->index;
-    const float *data = j->value, *restrict weight = j->weight;
-    float *restrict out = j->out;
-    for (int64_t d = lo; d < hi; d++) {
-        float *restrict o = out + d * h;
-        memset(o, 0, sizeof(float) * (size_t)h);
-        for (int64_t k = indptr[d]; k < indptr[d + 1]; k++) {
-            if (k + AHEAD < end) prefetch_row(weight + indices[k + AHEAD] * h, h);
-            add_scaled(o, data[k], weight + indices[k] * h, h);
-        }
-    }
-}
-
-void sparse_products(const int64_t *indptr, const int32_t *indices, const float *data,
-                     int64_t docs, float *weight, int64_t h, float *out, int64_t threads) {
-    job_t job = {.h = h, .ptr = indptr, .index = indices, .value = data, .weight = weight,
-                 .out = out};
-    parallel(threads, docs, 32, products_part, &job);
 }
 
 /* Rows start + [lo, hi) brought up to the current step in place (RowAdam.flush): moved by
