@@ -11,10 +11,10 @@ import torch
 from torch import nn
 
 from textclf import native
-from textclf.batches import Posts
+from textclf.batches import Batches, Posts
 from textclf.config import TUTORIAL, replace
 from textclf.model import MLP
-from textclf.optim import RowAdam, backend_name, make_optimizer
+from textclf.optim import RowAdam, backend_name, dense_rows, make_optimizer
 from textclf.train import predict_logits, train
 
 BACKENDS = ["plain", "native"]
@@ -138,6 +138,21 @@ def test_the_factory_picks_an_optimiser_for_each_setting(features):
     assert isinstance(decayed, torch.optim.Adam)
     assert decayed.param_groups[0]["weight_decay"] == 0.001
     assert "full table" in backend_name(decayed)
+
+
+def test_the_block_stepped_whole_holds_the_words_most_batches_read(features, corpus):
+    """RowAdam steps the first rows as one block: worth it for the words nearly every batch
+    reads, not for rare ones. Counted over ten epochs of real batches."""
+    X = features.X_train
+    block = dense_rows(X, 150)
+    batches = Batches(X, corpus.train_labels, 150, seed=0)
+    read = [posts.words for _ in range(10) for posts, _ in batches]
+    share = np.bincount(np.concatenate(read), minlength=X.shape[1]) / len(read)
+    assert 1000 < block < X.shape[1] // 2
+    assert share[:block].min() >= 0.1  # each word in the block: in one batch in ten or more
+    assert np.median(share[:block]) > 0.4
+    assert share[block:].max() <= 0.35
+    assert np.median(share[block:]) <= 1 / len(batches)  # most are in one post: once an epoch
 
 
 def test_a_trained_model_does_not_keep_its_optimiser_alive(features, corpus):

@@ -20,7 +20,8 @@ from textclf.batches import Posts
 from textclf.config import TrainConfig
 from textclf.model import MLP, sparse_matmul
 
-DENSE_ROWS = 4096  # the most frequent words, stepped as one block: 20% faster on 20 groups
+DENSE_ROWS = 4096  # the most frequent words, stepped as one block, when the posts are unknown
+IN_BATCH = 0.2  # a word in at least this share of batches is stepped with the block
 SGD_MOMENTUM = 0.9
 
 
@@ -45,12 +46,25 @@ def make_optimizer(
                 return NativeRowAdam(model, kernels, matrix, lr=config.lr)
             if backend == "native":
                 raise RuntimeError("no C compiler here to build the native kernels")
-        return RowAdam(model, lr=config.lr)
+        if matrix is None:
+            return RowAdam(model, lr=config.lr)
+        return RowAdam(model, lr=config.lr, dense_rows=dense_rows(matrix, config.batch_size))
     if config.optimizer == "adam":
         return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     return torch.optim.SGD(
         model.parameters(), lr=config.lr, momentum=SGD_MOMENTUM, weight_decay=config.weight_decay
     )
+
+
+def dense_rows(matrix: sp.csr_matrix, batch_size: int) -> int:
+    """How many rows RowAdam steps as one block: the words a batch holds at least one time in
+    five (the block's rows come first, as fit_features orders columns by document frequency).
+    Stepping a row that takes no gradient costs a quarter of gathering, catching up and
+    scattering one that does: 8% faster on 3 groups than 4,096 rows, 16% on 20 groups."""
+    posts = max(matrix.shape[0], 1)
+    share = np.bincount(matrix.indices, minlength=matrix.shape[1]) / posts  # posts per word
+    in_batch = 1 - (1 - np.minimum(share, 1)) ** min(batch_size, posts)
+    return int(np.count_nonzero(in_batch >= IN_BATCH))
 
 
 def backend_name(optimizer: torch.optim.Optimizer) -> str:
@@ -136,6 +150,9 @@ class RowAdam(torch.optim.Optimizer):
         self.current = True  # every row is up to date
         self._taken = None  # rows read by the last forward pass, with their moments' decay
         self._rows = None  # the dense block and those rows, as the forward pass read them
+        words = self.table.shape[0]
+        self.marks = np.zeros(words, dtype=bool)  # scratch: the words a batch holds
+        self.place = torch.arange(words, dtype=torch.int32)  # a word's row in _rows
         hook_layer(self)
 
     @torch.no_grad()
@@ -148,19 +165,33 @@ class RowAdam(torch.optim.Optimizer):
         if not training:
             self.flush()
             return
-        dense = self.dense_rows
-        words = torch.from_numpy(posts.words)
-        rows = words[int(torch.searchsorted(words, dense)) :]  # the rest are in the dense block
-        w = self.table.index_select(0, rows)
+        dense, X = self.dense_rows, posts.rows
+        rows, since = self._batch_rows(X.indices)
+        stale = int((since < self.t).sum())  # rows the last step read are up to date already
+        self._rows = torch.empty(dense + rows.numel(), self.table.shape[1])
+        self._rows[:dense] = self.table[:dense]
+        w = torch.index_select(self.table, 0, rows, out=self._rows[dense:])
         m, v = self.m.index_select(0, rows), self.v.index_select(0, rows)
-        decay1, decay2 = self._skip(w, m, v, self.last.index_select(0, rows))
-        self._taken = (rows, w, m, v, decay1, decay2)
-        self._rows = torch.cat([self.table[:dense], w]) if dense else w
+        decay = self._skip(w[:stale], m[:stale], v[:stale], since[:stale])
+        self._taken = (rows, w, m, v, stale, *decay)
+        self.place[rows] = torch.arange(dense, dense + rows.numel(), dtype=self.place.dtype)
+        renumbered = sp.csr_matrix(
+            (X.data, self.place.numpy()[X.indices], X.indptr), (X.shape[0], self._rows.shape[0])
+        )  # fmt: skip
         with torch.enable_grad():
-            posts.products = sparse_matmul(
-                _renumbered(posts, rows, dense), self._rows.requires_grad_()
-            )
+            posts.products = sparse_matmul(renumbered, self._rows.requires_grad_())
         self.current = False
+
+    def _batch_rows(self, words: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """The distinct rows past the dense block that a batch's words read, those the last step
+        did not read first (each part in order), with the step each is up to date at."""
+        self.marks[words] = True
+        rows = torch.from_numpy(np.flatnonzero(self.marks[self.dense_rows :]) + self.dense_rows)
+        self.marks[words] = False
+        since = self.last.index_select(0, rows)
+        fresh = since == self.t
+        order = torch.cat([torch.nonzero(~fresh)[:, 0], torch.nonzero(fresh)[:, 0]])
+        return rows[order], since[order]
 
     def _skip(self, w, m, v, since: torch.Tensor):
         """Moves rows w, in place, by the zero-gradient steps since+1..t; returns the factors
@@ -204,12 +235,12 @@ class RowAdam(torch.optim.Optimizer):
 
     def _step_rows(self, grad: torch.Tensor) -> None:
         """One Adam step of the rows the last forward pass read, given their gradient: the
-        dense block's, then the other rows' in the order they were taken."""
-        rows, w, m, v, decay1, decay2 = self._taken
+        dense block's, then the other rows' in the order they were taken (w is _rows' view)."""
+        rows, w, m, v, stale, decay1, decay2 = self._taken
         self._taken = self._rows = None
         dense = self.dense_rows
-        m.mul_(decay1)  # the moments' decay over the skipped steps
-        v.mul_(decay2)
+        m[:stale].mul_(decay1)  # the moments' decay over the skipped steps
+        v[:stale].mul_(decay2)
         group = self.param_groups[0]
         steps = [torch.full((), float(self.t)), torch.full((), float(self.t))]  # Adam adds 1
         fused_adam_step(
@@ -251,17 +282,6 @@ def hook_layer(optimizer) -> None:
 
     handle = optimizer.layer.register_forward_pre_hook(before_read)
     weakref.finalize(optimizer, handle.remove)
-
-
-def _renumbered(posts: Posts, rows: torch.Tensor, dense: int):
-    """The batch with its columns numbered as RowAdam hands the layer its rows: words below
-    `dense` keep their ids, the others (rows, sorted) follow in order."""
-    X = posts.rows
-    position = np.arange(X.shape[1], dtype=np.int64)
-    position[rows.numpy()] = dense + np.arange(rows.numel())
-    return sp.csr_matrix(
-        (X.data, position[X.indices], X.indptr), (X.shape[0], dense + rows.numel())
-    )
 
 
 def _columns(states: list[dict]) -> tuple[list, list, list]:
