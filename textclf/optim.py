@@ -149,16 +149,16 @@ class RowAdam(torch.optim.Optimizer):
         self.dense_rows = min(dense_rows, self.table.shape[0])
         self.current = True  # every row is up to date
         self._taken = None  # rows read by the last forward pass, with their moments' decay
-        self._rows = None  # the dense block and those rows, as the forward pass read them
+        self._rows = None  # the dense block, and those rows: the leaves the forward pass read
         words = self.table.shape[0]
         self.marks = np.zeros(words, dtype=bool)  # scratch: the words a batch holds
-        self.place = torch.arange(words, dtype=torch.int32)  # a word's row in _rows
+        self.place = torch.zeros(words, dtype=torch.int32)  # a word's place among those rows
         hook_layer(self)
 
     @torch.no_grad()
     def _before_read(self, posts: Posts, training: bool) -> None:
         """Before the layer reads a training batch: its rows brought up to date, and the layer's
-        product made from them alone (posts.products; their gradient comes back to `_rows`).
+        product made from them and the block (posts.products; their gradients come to `_rows`).
         Before any other read (an evaluation): the whole table brought up to date."""
         if self._taken is not None:
             raise RuntimeError("optimizer.step() must follow each training forward pass")
@@ -168,18 +168,16 @@ class RowAdam(torch.optim.Optimizer):
         dense, X = self.dense_rows, posts.rows
         rows, since = self._batch_rows(X.indices)
         stale = int((since < self.t).sum())  # rows the last step read are up to date already
-        self._rows = torch.empty(dense + rows.numel(), self.table.shape[1])
-        self._rows[:dense] = self.table[:dense]
-        w = torch.index_select(self.table, 0, rows, out=self._rows[dense:])
-        m, v = self.m.index_select(0, rows), self.v.index_select(0, rows)
+        w, m, v = (state.index_select(0, rows) for state in (self.table, self.m, self.v))
         decay = self._skip(w[:stale], m[:stale], v[:stale], since[:stale])
         self._taken = (rows, w, m, v, stale, *decay)
-        self.place[rows] = torch.arange(dense, dense + rows.numel(), dtype=self.place.dtype)
-        renumbered = sp.csr_matrix(
-            (X.data, self.place.numpy()[X.indices], X.indptr), (X.shape[0], self._rows.shape[0])
-        )  # fmt: skip
+        self.place[rows] = torch.arange(rows.numel(), dtype=self.place.dtype)
+        in_block, past_block = _split_columns(X, dense, self.place.numpy(), rows.numel())
+        self._rows = (self.table[:dense].detach().requires_grad_(), w.requires_grad_())
         with torch.enable_grad():
-            posts.products = sparse_matmul(renumbered, self._rows.requires_grad_())
+            posts.products = sparse_matmul(in_block, self._rows[0]) + sparse_matmul(
+                past_block, self._rows[1]
+            )
         self.current = False
 
     def _batch_rows(self, words: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -213,8 +211,9 @@ class RowAdam(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure=None):
         self._step_small_layers()
-        if self._taken is not None and self._rows.grad is not None:
-            self._step_rows(self._rows.grad)
+        if self._taken is not None and any(leaf.grad is not None for leaf in self._rows):
+            grads = [torch.zeros_like(x) if x.grad is None else x.grad for x in self._rows]
+            self._step_rows(*grads)  # a part the batch did not read: a zero gradient
         return None
 
     def _step_small_layers(self) -> None:
@@ -233,9 +232,9 @@ class RowAdam(torch.optim.Optimizer):
             )
         return self.state[p]
 
-    def _step_rows(self, grad: torch.Tensor) -> None:
-        """One Adam step of the rows the last forward pass read, given their gradient: the
-        dense block's, then the other rows' in the order they were taken (w is _rows' view)."""
+    def _step_rows(self, block_grad: torch.Tensor, grad: torch.Tensor) -> None:
+        """One Adam step of the dense block and of the rows the last forward pass read, in the
+        order they were taken, given their gradients."""
         rows, w, m, v, stale, decay1, decay2 = self._taken
         self._taken = self._rows = None
         dense = self.dense_rows
@@ -244,7 +243,7 @@ class RowAdam(torch.optim.Optimizer):
         group = self.param_groups[0]
         steps = [torch.full((), float(self.t)), torch.full((), float(self.t))]  # Adam adds 1
         fused_adam_step(
-            [self.table[:dense], w], [grad[:dense], grad[dense:]], [self.m[:dense], m],
+            [self.table[:dense], w], [block_grad, grad], [self.m[:dense], m],
             [self.v[:dense], v], steps, group["lr"], *group["betas"], group["eps"],
         )  # fmt: skip
         self.t += 1
@@ -282,6 +281,22 @@ def hook_layer(optimizer) -> None:
 
     handle = optimizer.layer.register_forward_pre_hook(before_read)
     weakref.finalize(optimizer, handle.remove)
+
+
+def _split_columns(X: sp.csr_matrix, dense: int, place: np.ndarray, rows: int):
+    """X's entries in the first `dense` columns, and the others with column j renumbered
+    place[j] (of `rows`): two CSR matrices, for the block and for the rows taken."""
+    in_block = X.indices < dense
+    before = np.zeros(X.indices.size + 1, dtype=X.indptr.dtype)
+    np.cumsum(in_block, out=before[1:])  # entries in the block before each entry
+    starts = before[X.indptr]
+    past = ~in_block
+    return (
+        sp.csr_matrix((X.data[in_block], X.indices[in_block], starts), (X.shape[0], dense)),
+        sp.csr_matrix(
+            (X.data[past], place[X.indices[past]], X.indptr - starts), (X.shape[0], rows)
+        ),
+    )
 
 
 def _columns(states: list[dict]) -> tuple[list, list, list]:
