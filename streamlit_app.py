@@ -44,7 +44,8 @@ if problems:
 # The network, trained live, and how well it does.
 run, corpus, features = training.training_ui(config, own, corpus, features)
 with training.drawing(run):  # no other visitor's training may release it meanwhile
-    results.headline_ui(run, st.session_state.get("previous"), corpus)
+    baseline = source.baseline_for(run.config, run.data_source)  # ComplementNB, the yardstick
+    results.headline_ui(run, st.session_state.get("previous"), corpus, baseline)
 
     # Try it.
     try_it.try_it_ui(run)
@@ -62,7 +63,7 @@ with training.drawing(run):  # no other visitor's training may release it meanwh
         st.markdown("#### One training step")
         step.step_ui(run, corpus, features)
     with errors:
-        results.where_it_goes_wrong_ui(run, corpus)
+        results.where_it_goes_wrong_ui(run, corpus, baseline)
     with learnt:
         learned.learned_ui(run, corpus, features)
     with session:

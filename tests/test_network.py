@@ -37,7 +37,7 @@ def test_the_tutorial_network_has_2894003_parameters(features):
     assert [layer.name for layer in table.layers] == [
         "words → hidden 1", "hidden 1 → hidden 2", "hidden 2 → categories"
     ]  # fmt: skip
-    assert table.layers[0].then == "ReLU, Dropout(p=0, none)"
+    assert table.layers[0].then == ("ReLU", "Dropout(p=0, none)")
     with pytest.raises(ValueError):
         layer_table(TUTORIAL)
 

@@ -94,18 +94,7 @@ class KeptRuns:
         released = 0
         while not fits():
             with self._lock:
-                victim = next(
-                    (
-                        run
-                        for ref in self._runs.values()
-                        if (run := ref()) is not None
-                        and not run.released
-                        and id(run) not in self._drawing
-                        and all(run is not s for s in spare)
-                    ),
-                    None,
-                )
-                self._runs = OrderedDict((k, r) for k, r in self._runs.items() if r() is not None)
+                victim = self._oldest_releasable(spare)
                 if victim is None:
                     return released
                 self._runs.pop(id(victim), None)
@@ -113,6 +102,17 @@ class KeptRuns:
             released += 1
             release_freed_memory()
         return released
+
+    def _oldest_releasable(self, spare):
+        """The least recently shown run that is not being drawn, released or spared; forgets
+        on the way the runs of closed sessions. Under the lock."""
+        for key, ref in list(self._runs.items()):
+            run = ref()
+            if run is None:
+                del self._runs[key]
+            elif not (run.released or key in self._drawing or any(run is s for s in spare)):
+                return run
+        return None
 
     def drawing(self) -> int:
         """How many pages are drawing a run now: memory that is about to be given back."""

@@ -30,7 +30,7 @@ def network_ui(run: Run) -> None:
                     "in → out": f"(B, {layer.input_shape[1]:,}) → (B, {layer.output_shape[1]:,})",
                     "weight as stored": " × ".join(f"{d:,}" for d in layer.weight_shape),
                     "parameters": layer.parameters,
-                    "then": layer.then,
+                    "then": ", ".join(layer.then),
                 }
                 for layer in table.layers
             ]

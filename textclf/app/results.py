@@ -8,16 +8,16 @@ import pandas as pd
 import streamlit as st
 
 from textclf import charts
-from textclf.app.source import baseline_for
 from textclf.app.training import drawing, live_charts
 from textclf.data import Corpus
 from textclf.explain import explain, highlighted_markdown
+from textclf.metrics import Report
 from textclf.network import architecture
 from textclf.pipeline import Run
 from textclf.text import markdown_literal, subject_line
 
 
-def headline_ui(run: Run, previous: Run | None, corpus: Corpus) -> None:
+def headline_ui(run: Run, previous: Run | None, corpus: Corpus, baseline: Report) -> None:
     """What this network is and how well it does, in one screen."""
     report = run.report
     share = run.config.train_share
@@ -28,7 +28,6 @@ def headline_ui(run: Run, previous: Run | None, corpus: Corpus) -> None:
         + (f" ({share:.0%} of the training texts used)" if share < 1 else "")
         + f". Trained by {run.backend}."
     )
-    baseline = baseline_for(run.config, run.data_source)
     gap = (report.accuracy - baseline.accuracy) * 100
     # a row that wraps: two metrics a line on a phone, four on a desktop
     row = st.container(horizontal=True, gap="small")
@@ -76,7 +75,7 @@ def how_it_learned_ui(run: Run) -> None:
     draw(run.history)
 
 
-def where_it_goes_wrong_ui(run: Run, corpus: Corpus) -> None:
+def where_it_goes_wrong_ui(run: Run, corpus: Corpus, baseline: Report) -> None:
     report = run.report
     left, right = st.columns([3, 2])
     with left:
@@ -84,7 +83,6 @@ def where_it_goes_wrong_ui(run: Run, corpus: Corpus) -> None:
         st.caption("Rows: the post's true group. Columns: its answer. The diagonal is right.")
         st.altair_chart(charts.confusion_chart(report.confusion, report.labels), width="stretch")
     with right:
-        baseline = baseline_for(run.config, run.data_source)
         st.markdown(f"**ComplementNB's, on the same features: {baseline.accuracy:.2%}**")
         st.caption("Where a linear model errs, for comparison.")
         st.altair_chart(

@@ -55,6 +55,14 @@ def _choice(widget, label: str, name: str, options: tuple[str, ...], help_text: 
     )
 
 
+def _number(label: str, name: str, step: float, **extra):
+    """A number typed in, in its field's range, the tutorial's value first, bound to the URL."""
+    return st.sidebar.number_input(
+        label, *_range(name), getattr(TUTORIAL, name), step=step, key=key(name),
+        bind="query-params", **extra,
+    )  # fmt: skip
+
+
 def settings_ui(newsgroups: bool = True) -> dict:
     """The sidebar's training settings, as TrainConfig field values (not yet validated). On a
     person's own texts there are no newsgroups to choose or headers to strip."""
@@ -142,24 +150,13 @@ def settings_ui(newsgroups: bool = True) -> dict:
             OPTIMIZERS,
             "adam (the tutorial), or sgd with momentum 0.9 (try a learning rate of 0.01)",
         ),
-        "lr": bar.number_input(
-            "Learning rate",
-            *_range("lr"),
-            TUTORIAL.lr,
-            step=0.001,
-            format="%g",
-            key=key("lr"),
-            **bound,
-        ),
-        "weight_decay": bar.number_input(
+        "lr": _number("Learning rate", "lr", 0.001, format="%g"),
+        "weight_decay": _number(
             "Weight decay (L2)",
-            *_range("weight_decay"),
-            TUTORIAL.weight_decay,
-            step=0.0001,
+            "weight_decay",
+            0.0001,
             format="%g",
-            key=key("weight_decay"),
             help="Pulls every weight towards zero at every step; trains in plain PyTorch",
-            **bound,
         ),
         "train_share": bar.slider(
             "Share of training posts",
@@ -170,20 +167,11 @@ def settings_ui(newsgroups: bool = True) -> dict:
             help="Train on fewer posts to see what more data buys (drawn per category)",
             **bound,
         ),
-        "batch_size": bar.number_input(
-            "Batch size",
-            *_range("batch_size"),
-            TUTORIAL.batch_size,
-            step=10,
-            key=key("batch_size"),
-            **bound,
-        ),
+        "batch_size": _number("Batch size", "batch_size", 10),
         "epochs": bar.slider(
             "Epochs", *_range("epochs"), TUTORIAL.epochs, key=key("epochs"), **bound
         ),
-        "seed": bar.number_input(
-            "Seed", *_range("seed"), TUTORIAL.seed, step=1, key=key("seed"), **bound
-        ),
+        "seed": _number("Seed", "seed", 1),
     }
     settings["categories"] = tuple(settings["categories"] or ())
     settings["remove"] = tuple(settings["remove"] or ())
