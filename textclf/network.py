@@ -3,7 +3,6 @@ text's forward pass through them with the real numbers."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +24,7 @@ class Layer:
     weight_shape: tuple[int, ...]  # as PyTorch stores it; see stored_as
     stored_as: str  # how to read weight_shape
     parameters: int  # weight and bias
-    then: str  # what follows the product: "ReLU, Dropout(p=0.2)", or "softmax" after the last
+    then: tuple[str, ...]  # what follows the product: ("ReLU", "Dropout(p=0.2)"); ("softmax",)
 
 
 @dataclass(frozen=True)
@@ -70,18 +69,18 @@ def layer_table(
     return LayerTable(tuple(layers), sum(p.numel() for p in model.parameters()))
 
 
-def _following(model: MLP) -> list[str]:
-    """For each weighted layer, the modules between it and the next, as text."""
+def _following(model: MLP) -> list[tuple[str, ...]]:
+    """For each weighted layer, the modules between it and the next, by name."""
     after, pending = [], []
     for module in model.body:
         if isinstance(module, nn.Linear):
-            after.append(", ".join(pending))
+            after.append(tuple(pending))
             pending = []
         elif isinstance(module, SeededDropout):
             pending.append(f"Dropout(p={module.p:g})" if module.p else "Dropout(p=0, none)")
         else:
             pending.append(type(module).__name__)
-    return after + [", ".join(pending), "softmax"]
+    return after + [tuple(pending), ("softmax",)]
 
 
 @dataclass(frozen=True)
@@ -149,8 +148,7 @@ def forward_trace(classifier: Classifier, text: str) -> ForwardTrace:
 def _modules_after(layer: Layer) -> list[str]:
     """The modules between a layer and the next ("ReLU", "Dropout(p=0.5)"), without a dropout
     of p=0, which does nothing, or the final softmax."""
-    parts = re.split(r", (?![^()]*\))", layer.then)  # commas outside parentheses
-    return [p for p in parts if p[:1].isupper() and not p.startswith("Dropout(p=0,")]
+    return [p for p in layer.then if p != "softmax" and not p.startswith("Dropout(p=0,")]
 
 
 def architecture(classifier: Classifier) -> str:
