@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import os
@@ -34,15 +33,3 @@ def set_torch_threads(native: bool) -> int:
     for torch (more threads than cores only contend)."""
     torch.set_num_threads(1 if native else available_cores())
     return torch.get_num_threads()
-
-
-@contextlib.contextmanager
-def every_core():
-    """Torch on every core for a while, then as it was: an evaluation between training steps,
-    when no C kernel runs (it has big ops, which pay for waking the other threads)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(available_cores())
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

@@ -18,7 +18,7 @@ from textclf.batches import Batches, Posts
 from textclf.config import TrainConfig
 from textclf.model import MLP
 from textclf.optim import backend_name, make_optimizer
-from textclf.threads import every_core, set_torch_threads
+from textclf.threads import set_torch_threads
 
 _GLOBAL_RNG = threading.Lock()  # torch's global generator is shared by every session's thread
 
@@ -69,8 +69,7 @@ def predict_logits(model: MLP, X: sp.csr_matrix, chunk: int = 4096) -> torch.Ten
 
 def evaluate(model: MLP, X: sp.csr_matrix, y: np.ndarray) -> tuple[float, tuple[float, ...]]:
     """Accuracy, and per category the share of its posts called right (its recall)."""
-    with every_core():
-        predicted = predict_logits(model, X).argmax(1).numpy()
+    predicted = predict_logits(model, X).argmax(1).numpy()
     classes = model.head.out_features
     recall = tuple(float((predicted[y == c] == c).mean()) if (y == c).any() else 0.0
                    for c in range(classes))  # fmt: skip
