@@ -43,9 +43,9 @@ def return_large_blocks_at_once(threshold: int = 2**20) -> None:
     after which a network's weights come from heaps that a server keeps at their high-water
     mark: releasing a run would then free little that the system sees. At 1 MB, 8 heavy
     sessions peaked at 989-1,076 MB under a 1,150 MB budget; at 4 or 16 MB, at 1,103-1,167.
-    The price: the plain path's dense word-table gradient gets fresh pages at every step (the
-    tutorial's run 0.77 s → 1.07 s); the C path, the default, is unchanged. No-op without
-    glibc."""
+    The price: a block of 1 MB or more that a training allocates at every step (the row-wise
+    Adam's gathered rows, a full-table optimiser's gradient) gets fresh pages each time; the C
+    path, the default, allocates none. No-op without glibc."""
     libc = _libc()
     if libc is not None and hasattr(libc, "mallopt"):
         libc.mallopt(M_MMAP_THRESHOLD, threshold)

@@ -36,14 +36,17 @@ class Run:
     snapshots: Snapshots | None = None  # the network after each epoch, for watching it learn
     test_labels: np.ndarray | None = None  # (n_test,) the true label ids
     test_posts: str = ""  # a digest of the test texts and labels: equal for the same test posts
-    released: bool = False  # its weights given back to make room: it must retrain to be used
+
+    @property
+    def released(self) -> bool:
+        """Its weights were given back to make room: it must retrain to be used."""
+        return self.classifier.model is None
 
     def release(self) -> None:
         """Drops the network's weights (the bulk of a run) and keeps everything its pages show
         without it: scores, curves, test probabilities and snapshots. The settings and seed
         train the same network again."""
         self.classifier = dataclasses.replace(self.classifier, model=None)
-        self.released = True
 
     def nbytes(self) -> int:
         """What keeping this run costs: its weights, its test probabilities and labels, and its

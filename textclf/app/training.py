@@ -208,7 +208,7 @@ def _make_room(progress, need: int) -> None:
     def fits() -> bool:
         return resident_bytes() + need <= budget
 
-    mine = [r for r in (st.session_state.get("run"),) if r is not None]
+    mine = (st.session_state.get("run"),)  # this page's run is never released for its own
     KEPT.release_until(fits, spare=mine)
     patience = time.monotonic() + DRAWING_PATIENCE
     while not fits() and progress is not None:
