@@ -1,4 +1,7 @@
-"""The command line as a user runs it: a separate process, its exit code and its output."""
+"""The command line as a user runs it: a separate process, its exit code and its output. The
+refusals that come before any work run main() in this process instead (a new Python spends about
+3 s importing torch and scikit-learn); a few of them stay separate processes, to check what a
+terminal gets."""
 
 import json
 import os
@@ -25,6 +28,18 @@ def textclf(*args, stdin=None, env=None):
         timeout=300,
         env=env,
     )
+
+
+def refused_here(capsys, *args) -> subprocess.CompletedProcess:
+    """`python -m textclf *args` run by main() in this process: its exit code and output."""
+    from textclf.cli import main
+
+    try:
+        code = main(list(args))
+    except SystemExit as exit:  # argparse's errors
+        code = exit.code
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out, err)
 
 
 def test_train_json_prints_one_object_with_the_scores(tmp_path):
@@ -76,8 +91,8 @@ def test_train_prints_epochs_and_a_summary():
         (["--split-seed", "-1", "--data", "x.csv"], "-1 is outside 0 to"),
     ],
 )
-def test_bad_options_exit_2_with_one_line(args, fragment):
-    result = textclf("train", *args)
+def test_bad_options_exit_2_with_one_line(capsys, args, fragment):
+    result = refused_here(capsys, "train", *args)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], result.stderr
@@ -131,10 +146,13 @@ def nan_bias(payload):
         (lambda data: b"PK\x05\x06" + bytes(18), "not an intact textclf model file"),
     ],
 )
-def test_predict_refuses_a_damaged_or_altered_model_in_one_line(tmp_path, model_bytes, make, says):
+def test_predict_refuses_a_damaged_or_altered_model_in_one_line(
+    capsys, tmp_path, model_bytes, make, says
+):
     path = tmp_path / "model.pt"
     path.write_bytes(make(model_bytes))
-    assert says in one_line_error(textclf("predict", "--model", str(path), "the pitcher"))
+    result = refused_here(capsys, "predict", "--model", str(path), "the pitcher")
+    assert says in one_line_error(result)
 
 
 @pytest.mark.parametrize(
@@ -145,8 +163,9 @@ def test_predict_refuses_a_damaged_or_altered_model_in_one_line(tmp_path, model_
         ("/no/such/model.pt", "cannot read /no/such/model.pt: No such file or directory"),
     ],
 )
-def test_predict_refuses_what_is_not_a_file_at_once(path, says):
-    assert says in one_line_error(textclf("predict", "--model", path, "the pitcher"))
+def test_predict_refuses_what_is_not_a_file_at_once(capsys, path, says):
+    result = refused_here(capsys, "predict", "--model", path, "the pitcher")
+    assert says in one_line_error(result)
 
 
 # A child's peak memory (ru_maxrss) counts what its parent held when it was forked, until it
