@@ -59,7 +59,6 @@ class NativeRowAdam(RowAdam):
                            a(self.slot), a(self.listed))  # fmt: skip
         self._last_at = a(self.last)
         self._parts = kernels.walk_parts()  # the walk's products come in this many slices
-        self.beta_powers = (np.ones(0), np.ones(0))
         self._grad_out = None  # d(loss)/d(the last batch's output), from autograd
         self._deferred = None  # a step the next forward pass carries out
         self._pending = None  # (docs, their CSC, the gather's join) of a batch gathered ahead
@@ -169,14 +168,6 @@ class NativeRowAdam(RowAdam):
         docs, batch, join = self._gather_start(docs)
         return self.listed[: join()].clone(), batch
 
-    def _power_tables(self) -> tuple[np.ndarray, np.ndarray]:
-        """beta1^k and beta2^k for k = 0 .. at least t + 1."""
-        if self.beta_powers[0].size < self.t + 2:
-            beta1, beta2 = self.param_groups[0]["betas"]
-            exponents = np.arange(max(1024, 2 * (self.t + 2)), dtype=np.float64)
-            self.beta_powers = (beta1**exponents, beta2**exponents)
-        return self.beta_powers
-
     def _row_factors(self, rows: torch.Tensor, stamp: int) -> tuple[torch.Tensor, ...]:
         """Per row, float32 for the kernels: coef and damp to move it by the steps it skipped
         (see SkippedSteps), and its moments' decay over them; its last step becomes `stamp`."""
@@ -188,7 +179,7 @@ class NativeRowAdam(RowAdam):
             raise ValueError("rows outside the word table")
         skipped = self.skipped
         skipped.advance(self.t)
-        beta1_powers, beta2_powers = self._power_tables()
+        beta1_powers, beta2_powers = skipped.beta_powers(self.t)
         group = self.param_groups[0]
         n = rows.numel()
         factors = torch.empty(4, n)
