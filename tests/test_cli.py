@@ -1,7 +1,7 @@
-"""The command line as a user runs it: a separate process, its exit code and its output. The
-refusals that come before any work run main() in this process instead (a new Python spends about
-3 s importing torch and scikit-learn); a few of them stay separate processes, to check what a
-terminal gets."""
+"""The command line as a user runs it: a separate process, its exit code and its output. Most
+refusals (bad options, damaged model files) run main() in this process instead, capturing what it
+writes to the terminal as a process would (a new Python spends about 3 s importing torch and
+scikit-learn); a few stay separate processes, to check what a terminal gets."""
 
 import json
 import os
@@ -30,15 +30,16 @@ def textclf(*args, stdin=None, env=None):
     )
 
 
-def refused_here(capsys, *args) -> subprocess.CompletedProcess:
-    """`python -m textclf *args` run by main() in this process: its exit code and output."""
+def refused_here(capfd, *args) -> subprocess.CompletedProcess:
+    """`python -m textclf *args` run by main() in this process: its exit code and its output,
+    file descriptors 1 and 2 (what torch or scikit-learn would write there too)."""
     from textclf.cli import main
 
     try:
         code = main(list(args))
     except SystemExit as exit:  # argparse's errors
         code = exit.code
-    out, err = capsys.readouterr()
+    out, err = capfd.readouterr()
     return subprocess.CompletedProcess(args, code, out, err)
 
 
@@ -91,8 +92,8 @@ def test_train_prints_epochs_and_a_summary():
         (["--split-seed", "-1", "--data", "x.csv"], "-1 is outside 0 to"),
     ],
 )
-def test_bad_options_exit_2_with_one_line(capsys, args, fragment):
-    result = refused_here(capsys, "train", *args)
+def test_bad_options_exit_2_with_one_line(capfd, args, fragment):
+    result = refused_here(capfd, "train", *args)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], result.stderr
@@ -147,11 +148,11 @@ def nan_bias(payload):
     ],
 )
 def test_predict_refuses_a_damaged_or_altered_model_in_one_line(
-    capsys, tmp_path, model_bytes, make, says
+    capfd, tmp_path, model_bytes, make, says
 ):
     path = tmp_path / "model.pt"
     path.write_bytes(make(model_bytes))
-    result = refused_here(capsys, "predict", "--model", str(path), "the pitcher")
+    result = refused_here(capfd, "predict", "--model", str(path), "the pitcher")
     assert says in one_line_error(result)
 
 
@@ -163,8 +164,8 @@ def test_predict_refuses_a_damaged_or_altered_model_in_one_line(
         ("/no/such/model.pt", "cannot read /no/such/model.pt: No such file or directory"),
     ],
 )
-def test_predict_refuses_what_is_not_a_file_at_once(capsys, path, says):
-    result = refused_here(capsys, "predict", "--model", path, "the pitcher")
+def test_predict_refuses_what_is_not_a_file_at_once(capfd, path, says):
+    result = refused_here(capfd, "predict", "--model", path, "the pitcher")
     assert says in one_line_error(result)
 
 

@@ -163,8 +163,9 @@ def confusion_chart(confusion: np.ndarray, labels) -> alt.LayerChart:
             sort=labels,
             title="predicted group",
             # every group named: Vega-Lite would drop labels whose boxes overlap, though slanted
-            # ones do not touch (it hid rec.sport.baseball on a phone, every other of 20 groups)
-            axis=alt.Axis(labelLimit=110, labelAngle=-45, labelOverlap=False),
+            # ones do not touch (it hid rec.sport.baseball on a phone); many groups stand upright,
+            # as columns a phone makes 11 px wide are still a line of text wide
+            axis=alt.Axis(labelLimit=110, labelAngle=-90 if many else -45, labelOverlap=False),
         ),
         y=alt.Y("true:N", sort=labels, title="true group", axis=alt.Axis(labelLimit=110)),
     )

@@ -8,6 +8,7 @@ loop slow. RowAdam gives the same numbers as torch.optim.Adam while touching onl
 
 from __future__ import annotations
 
+import functools
 import math
 import weakref
 
@@ -203,7 +204,7 @@ class RowAdam(torch.optim.Optimizer):
         """Moves rows w, in place, by the zero-gradient steps since+1..t; returns the factors
         (rows, 1) by which those steps decay m and v."""
         group = self.param_groups[0]
-        lr, eps, beta2 = group["lr"], group["eps"], group["betas"][1]
+        lr, eps, beta2 = group["lr"], group["eps"], self.skipped.beta2
         since = since.numpy()
         sums = np.maximum(self.skipped.sums(since, self.t), 1e-30)
         beta1_powers, beta2_powers = self.skipped.beta_powers(self.t)
@@ -211,10 +212,11 @@ class RowAdam(torch.optim.Optimizer):
         # damps the first skipped step (v barely moves over the skipped steps that count).
         # Written as m0 / (sqrt(v0) / sums + eps / (scale * sums)) to take two passes, not four.
         scale = np.sqrt(beta2 / (1 - beta2_powers[since + 1]))
-        denominator = torch.addcmul(_column(eps / (scale * sums)), _sqrt(v), _column(1 / sums))
+        column = functools.partial(_column, dtype=w.dtype)
+        denominator = torch.addcmul(column(eps / (scale * sums)), _sqrt(v), column(1 / sums))
         w.addcdiv_(m, denominator, value=-lr)
         skipped = self.t - since
-        return _column(beta1_powers[skipped]), _column(beta2_powers[skipped])
+        return column(beta1_powers[skipped]), column(beta2_powers[skipped])
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -317,14 +319,15 @@ def _copy_rows(table: torch.Tensor, rows: torch.Tensor, source: torch.Tensor) ->
         and table.shape[-1] % 4 == 0
         and table.is_contiguous()
         and source.is_contiguous()
+        and table.data_ptr() % 16 == source.data_ptr() % 16 == 0
     ):
         table, source = table.view(wide), source.view(wide)
     table.index_copy_(0, rows, source)
 
 
-def _column(values: np.ndarray) -> torch.Tensor:
-    """Per-row factors, float64 in numpy, as a float32 column that multiplies rows."""
-    return torch.from_numpy(values.astype(np.float32))[:, None]
+def _column(values: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
+    """Per-row factors, float64 in numpy, as a column of dtype that multiplies rows."""
+    return torch.from_numpy(values).to(dtype)[:, None]
 
 
 def _columns(states: list[dict]) -> tuple[list, list, list]:
