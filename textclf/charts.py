@@ -177,6 +177,9 @@ def confusion_chart(confusion: np.ndarray, labels) -> alt.LayerChart:
     counts = base.mark_text(fontSize=9 if many else 12).encode(
         text="posts:Q",
         color=alt.condition(alt.datum.posts > threshold, alt.value("white"), alt.value("black")),
+        # a count needs ~16 px: in narrower columns (20 groups on a phone) the colours alone
+        # show the matrix, and hovering a cell its count
+        opacity=alt.condition(f"width >= {16 * len(labels)}", alt.value(1), alt.value(0)),
     )
     return (cells + counts).properties(height=alt.Step(22 if many else 56))
 
