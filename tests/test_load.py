@@ -20,7 +20,7 @@ from textclf.pipeline import run, training_problems
 
 SESSIONS = 8
 SHORT_OF_MEMORY = "This server is short of memory for this network now"
-SERVER_MB = 1400  # 8 sessions hold about 800 MB by themselves; the heaviest asks for 277 more
+SERVER_MB = 1400  # 8 sessions hold about 800 MB by themselves; the heaviest asks for 276 more
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
 

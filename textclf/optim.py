@@ -8,7 +8,6 @@ loop slow. RowAdam gives the same numbers as torch.optim.Adam while touching onl
 
 from __future__ import annotations
 
-import functools
 import math
 import weakref
 
@@ -212,11 +211,12 @@ class RowAdam(torch.optim.Optimizer):
         # damps the first skipped step (v barely moves over the skipped steps that count).
         # Written as m0 / (sqrt(v0) / sums + eps / (scale * sums)) to take two passes, not four.
         scale = np.sqrt(beta2 / (1 - beta2_powers[since + 1]))
-        column = functools.partial(_column, dtype=w.dtype)
-        denominator = torch.addcmul(column(eps / (scale * sums)), _sqrt(v), column(1 / sums))
+        denominator = torch.addcmul(
+            _column(eps / (scale * sums), w), _sqrt(v), _column(1 / sums, w)
+        )
         w.addcdiv_(m, denominator, value=-lr)
         skipped = self.t - since
-        return column(beta1_powers[skipped]), column(beta2_powers[skipped])
+        return _column(beta1_powers[skipped], w), _column(beta2_powers[skipped], w)
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -325,9 +325,9 @@ def _copy_rows(table: torch.Tensor, rows: torch.Tensor, source: torch.Tensor) ->
     table.index_copy_(0, rows, source)
 
 
-def _column(values: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
-    """Per-row factors, float64 in numpy, as a column of dtype that multiplies rows."""
-    return torch.from_numpy(values).to(dtype)[:, None]
+def _column(values: np.ndarray, rows: torch.Tensor) -> torch.Tensor:
+    """Per-row factors, float64 in numpy, as a column in rows' dtype that multiplies them."""
+    return torch.from_numpy(values).to(rows.dtype)[:, None]
 
 
 def _columns(states: list[dict]) -> tuple[list, list, list]:
