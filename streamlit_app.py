@@ -1,11 +1,13 @@
 """textclf: train the tutorial's newsgroup classifier live and see what changes.
 
 The page, top to bottom, as a first visit needs it: the settings (sidebar), the network trained
-live, how well it does, a box to try it, then the deeper tabs."""
+live, how well it does and how it learned, a box to try it, then the deeper tabs. Only the open
+tab is drawn: a class opening one link costs the server one page each, not six."""
 
 import streamlit as st
 
 from textclf.app import (
+    cache,
     code,
     learned,
     network,
@@ -19,8 +21,10 @@ from textclf.app import (
     training,
     try_it,
 )
+from textclf.memory import return_large_blocks_at_once
 from textclf.pipeline import training_problems
 
+return_large_blocks_at_once()  # the process-wide allocator setting: let-go runs leave the process
 st.set_page_config(page_title="textclf · watch a network learn", page_icon="🧠", layout="wide")
 st.title("Watch a neural network learn to sort newsgroup posts")
 st.caption(
@@ -41,34 +45,43 @@ if problems:
     st.warning("These settings cannot train: " + "; ".join(problems))
     st.stop()
 
-# The network, trained live, and how well it does.
+# The network, trained live (or shared with every visitor who asked for the same), how well it
+# does, and how it learned.
 run, corpus, features = training.training_ui(config, own, corpus, features)
-with training.drawing(run):  # no other visitor's training may release it meanwhile
-    baseline = source.baseline_for(run.config, run.data_source)  # ComplementNB, the yardstick
-    results.headline_ui(run, st.session_state.get("previous"), corpus, baseline)
+baseline = source.baseline_for(run.config, run.data_source)  # ComplementNB, the yardstick
+previous = st.session_state.get("previous")
+results.headline_ui(run, previous, corpus, baseline)
+results.how_it_learned_ui(run)
 
-    # Try it.
-    try_it.try_it_ui(run)
+# Try it.
+try_it.try_it_ui(run)
 
-    # The deeper panels.
-    drawn, learning, errors, learnt, session, script = st.tabs(
-        ["The network", "How it learned", "Where it goes wrong", "What it learned", "Runs", "Code"]
-    )
+# The deeper panels, each drawn only while open.
+drawn, learning, errors, learnt, session, script = st.tabs(
+    ["The network", "Watch it learn", "Where it goes wrong", "What it learned", "Runs", "Code"],
+    key="tab",
+    on_change="rerun",
+)
+if drawn.open:
     with drawn:
         network.network_ui(run)
+if learning.open:
     with learning:
-        results.how_it_learned_ui(run)
-        st.markdown("#### Watch it learn")
-        replay.replay_ui(run)
+        st.markdown("#### Replay")
+        replay.replay_ui(cache.key_of(run))
         st.markdown("#### One training step")
         step.step_ui(run, corpus, features)
+if errors.open:
     with errors:
         results.where_it_goes_wrong_ui(run, corpus, baseline)
+if learnt.open:
     with learnt:
         learned.learned_ui(run, corpus, features)
+if session.open:
     with session:
         runs.runs_ui()
         runs.compare_ui()
+if script.open:
     with script:
         code.code_ui(config, own)
 

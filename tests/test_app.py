@@ -1,7 +1,5 @@
 """The app's logic through Streamlit's AppTest: widgets set, script rerun, elements read back."""
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -10,19 +8,10 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ARCHIVE, ROOT
 from tests.realfiles import SUBJECT_GROUPS, delimited, subject_rows
+from textclf.app.training import server_store
 from textclf.text import markdown_literal
 
 APP = str(ROOT / "streamlit_app.py")
-
-
-@pytest.fixture(autouse=True)
-def whole_test_process_is_no_server(monkeypatch):
-    """AppTest runs the page in this process, which holds every test's data and runs: its
-    memory is not a server's, so the server's memory budget (TEXTCLF_SERVER_MB) is lifted here
-    and tested where it is set."""
-    from textclf.app import training
-
-    monkeypatch.setattr(training, "LIMITS", dataclasses.replace(training.LIMITS, server_mb=0))
 
 
 @pytest.fixture
@@ -41,6 +30,11 @@ def probability_bars(at) -> pd.DataFrame:
     return next(frame for frame in frames if "probability" in frame.columns)
 
 
+def current_run(at):
+    """The run the page shows: the session holds its key, the server's store the run."""
+    return server_store().get(at.session_state["run"].key).run
+
+
 def accuracy_shown(at) -> float:
     metric = next(m for m in at.metric if m.label == "Test accuracy")
     return float(metric.value.rstrip("%")) / 100
@@ -48,7 +42,7 @@ def accuracy_shown(at) -> float:
 
 def test_first_load_trains_the_tutorial_network(app):
     assert not app.exception
-    run = app.session_state["run"]
+    run = current_run(app)
     assert run.config.hidden == 100 and run.config.epochs == 10
     assert accuracy_shown(app) == pytest.approx(run.report.accuracy, abs=5e-5)
     assert accuracy_shown(app) > 0.9
@@ -58,47 +52,47 @@ def test_first_load_trains_the_tutorial_network(app):
 
 
 def test_rerun_without_changes_does_not_retrain(app):
-    run = app.session_state["run"]
+    run = current_run(app)
     app.text_area(key="text").input("a rerun that changes nothing about training").run()
-    assert app.session_state["run"] is run
+    assert current_run(app) is run
 
 
 def test_changed_slider_retrains_with_the_new_config(app):
-    first = app.session_state["run"]
+    first = current_run(app)
     app.slider(key="hidden").set_value(40).run()
     assert not app.exception
-    run = app.session_state["run"]
+    run = current_run(app)
     assert run is not first and run.config.hidden == 40
-    assert app.session_state["previous"] is first
+    assert app.session_state["previous"].key.config == first.config
     delta = next(m for m in app.metric if m.label == "Test accuracy").delta
     assert delta == f"{(run.report.accuracy - first.report.accuracy) * 100:+.2f} points"
 
 
 def test_manual_mode_waits_for_the_train_button(app):
-    first = app.session_state["run"]
+    first = current_run(app)
     app.toggle(key="auto").set_value(False).run()
     app.slider(key="epochs").set_value(3).run()
-    assert app.session_state["run"] is first
+    assert current_run(app) is first
     assert any("press Train" in info.value for info in app.info)
     next(b for b in app.button if b.label == "Train").click().run()
-    assert app.session_state["run"].config.epochs == 3
+    assert current_run(app).config.epochs == 3
 
 
 def test_tutorial_button_restores_the_defaults(app):
     app.slider(key="layers").set_value(3).run()
-    assert app.session_state["run"].config.layers == 3
+    assert current_run(app).config.layers == 3
     next(b for b in app.sidebar.button if b.label == "Tutorial").click().run()
-    assert app.session_state["run"].config.layers == 2
+    assert current_run(app).config.layers == 2
     assert app.slider(key="layers").value == 2
 
 
 def test_best_accuracy_preset_keeps_the_groups(app):
     app.multiselect(key="categories").set_value(["sci.space", "rec.autos"]).run()
     next(b for b in app.sidebar.button if b.label == "Best accuracy").click().run()
-    config = app.session_state["run"].config
+    config = current_run(app).config
     assert (config.features, config.hidden, config.layers, config.epochs) == ("tfidf", 128, 1, 4)
     assert config.categories == ("rec.autos", "sci.space")
-    assert app.session_state["run"].report.accuracy > 0.95
+    assert current_run(app).report.accuracy > 0.95
 
 
 def test_baseball_sentence_ranks_baseball_first(app):
@@ -133,7 +127,8 @@ def test_the_prediction_is_explained_word_by_word(app):
 
 
 def test_a_confusion_cell_lists_exactly_its_posts(app, corpus):
-    run = app.session_state["run"]
+    tab(app, "Where it goes wrong")
+    run = current_run(app)
     labels = list(run.report.labels)
     predicted = run.test_probabilities.argmax(1)
     for true, guess in (("comp.graphics", "sci.space"), ("sci.space", "sci.space")):
@@ -154,30 +149,33 @@ def test_a_confusion_cell_lists_exactly_its_posts(app, corpus):
 
 
 def test_runs_are_kept_and_an_earlier_one_restored(app):
-    first = app.session_state["run"]
+    first, first_number = current_run(app), app.session_state["run"].number
     app.slider(key="hidden").set_value(20).run()
-    second = app.session_state["run"]
-    table = next(d.value for d in app.dataframe if "changed from the run before" in d.value.columns)
+    second = current_run(app)
+    table = next(
+        d.value
+        for d in tab(app, "Runs").dataframe
+        if "changed from the run before" in d.value.columns
+    )
     assert table["changed from the run before"].tolist() == ["first run", "hidden 100 → 20"]
     assert table["test accuracy"].tolist() == [first.report.accuracy, second.report.accuracy]
-    app.selectbox(key="restore_choice").set_value(first.number).run()
+    tab(app, "Runs")
+    app.selectbox(key="restore_choice").set_value(first_number).run()
     next(b for b in app.button if b.label == "Restore").click().run()
     assert not app.exception
-    assert app.session_state["run"].number == first.number == 1
+    assert app.session_state["run"].number == first_number == 1
     assert len(app.session_state["runs"]) == 2  # restored, not retrained
     assert app.slider(key="hidden").value == 100
     assert accuracy_shown(app) == pytest.approx(first.report.accuracy, abs=5e-5)
 
 
 def test_what_the_network_learned_is_shown(app):
-    frames = [chart_data(chart) for chart in app.get("vega_lite_chart")]
+    frames = [chart_data(chart) for chart in tab(app, "What it learned").get("vega_lite_chart")]
     top_words = [f for f in frames if "word" in f.columns and "effect" in f.columns]
     assert len(top_words) == 3  # one chart per category
     assert any("baseball" in f["word"].tolist() for f in top_words)
     points = next(f for f in frames if {"x", "y", "subject"} <= set(f.columns))
-    assert len(points) == 1180 and set(points["group"]) == set(
-        app.session_state["run"].report.labels
-    )
+    assert len(points) == 1180 and set(points["group"]) == set(current_run(app).report.labels)
 
 
 def test_the_yardstick_says_which_way_the_network_differs(app):
@@ -190,12 +188,12 @@ def test_the_yardstick_says_which_way_the_network_differs(app):
     assert any(c.value.startswith(said) for c in app.caption)
 
 
-TABS = ["The network", "How it learned", "Where it goes wrong", "What it learned", "Runs", "Code"]
+TABS = ["The network", "Watch it learn", "Where it goes wrong", "What it learned", "Runs", "Code"]
 
 
 def test_the_page_reads_in_the_order_of_a_first_visit(app):
-    """What the network is and how well it does, then the box to try it, then the tabs; every
-    panel of the page is in one of them."""
+    """What the network is and how well it does and how it learned, then the box to try it,
+    then the tabs, each drawn only when opened."""
     nodes = list(app.main)
 
     def first(found) -> int:
@@ -204,14 +202,18 @@ def test_the_page_reads_in_the_order_of_a_first_visit(app):
     network = first(lambda n: n.type == "markdown" and n.value.startswith("**The network:**"))
     score = first(lambda n: n.type == "metric" and n.label == "Test accuracy")
     box = first(lambda n: n.type == "text_area" and n.label == "Text to classify")
+    curves = first(lambda n: n.type == "caption" and n.value.startswith("**Training loss**"))
     tabs = first(lambda n: n.type == "tab")
-    assert network < score < box < tabs
+    assert network < score < curves < box < tabs
+    curves = [chart_data(c) for c in app.main.get("vega_lite_chart")[:3]]
+    assert [set(f.columns) >= {"epoch"} for f in curves] == [True] * 3
     assert [tab.label for tab in app.tabs] == TABS
-    network, learning, errors, learned, session, code = app.tabs
+    assert [len(t.children) > 0 for t in app.tabs] == [True] + [False] * 5  # the open one
+    network = app.tabs[0]
     assert network.markdown[0].value.startswith("**2,894,003 parameters**")
     assert len(network.get("graphviz_chart")) == 1
-    curves = [chart_data(c) for c in learning.get("vega_lite_chart")[:3]]
-    assert [set(f.columns) >= {"epoch"} for f in curves] == [True] * 3
+    learning, errors, learned, session, code = (tab(app, label) for label in TABS[1:])
+    assert not app.tabs[0].children  # closed again
     assert learning.select_slider[0].label == "Replay epoch"
     assert any(m.value == "#### One training step" for m in learning.markdown)
     assert any(b.label == "Trace one training step" for b in learning.button)
@@ -229,12 +231,12 @@ def test_the_page_reads_in_the_order_of_a_first_visit(app):
 def test_header_artefacts_are_pointed_out_and_stripped_in_one_click():
     groups = ["comp.graphics", "rec.autos", "sci.med", "sci.space"]
     at = open_link({"categories": groups})
-    note = next(i.value for i in at.info if "e-mail headers" in i.value)
+    note = next(i.value for i in tab(at, "What it learned").info if "e-mail headers" in i.value)
     assert "sender" in note
     next(b for b in at.button if b.label == "Strip headers, footers and quotes").click().run()
     assert not at.exception
-    assert at.session_state["run"].config.remove == ("headers", "footers", "quotes")
-    assert not any("e-mail headers" in i.value for i in at.info)
+    assert current_run(at).config.remove == ("headers", "footers", "quotes")
+    assert not any("e-mail headers" in i.value for i in tab(at, "What it learned").info)
 
 
 def test_random_test_post_fills_the_box_and_names_its_group(app):
@@ -242,7 +244,7 @@ def test_random_test_post_fills_the_box_and_names_its_group(app):
     text = app.text_area(key="text").value
     assert len(text) > 20
     caption = next(c.value for c in app.caption if "test post’s true group" in c.value)
-    labels = app.session_state["run"].report.labels
+    labels = current_run(app).report.labels
     assert any(markdown_literal(group) in caption for group in labels)
 
 
@@ -263,7 +265,7 @@ def test_a_link_sets_the_widgets_and_trains_that_network():
         {"hidden": "40", "epochs": "4", "categories": ["sci.space", "rec.autos"], "seed": "3"}
     )
     assert not at.exception
-    config = at.session_state["run"].config
+    config = current_run(at).config
     assert (config.hidden, config.epochs, config.seed) == (40, 4, 3)
     assert config.categories == ("rec.autos", "sci.space")
     assert at.slider(key="hidden").value == 40
@@ -285,7 +287,7 @@ def test_a_link_with_bad_values_says_so_and_still_trains():
     for name in ("hidden", "epochs", "categories", "lr"):
         assert name in notice
     assert "<script>" not in notice
-    config = at.session_state["run"].config
+    config = current_run(at).config
     assert config.layers == 1 and config.hidden == 100 and config.epochs == 10
     assert config.categories == ("comp.graphics", "rec.sport.baseball", "sci.space")
 
@@ -305,8 +307,8 @@ def test_share_link_reproduces_the_run(app):
     from urllib.parse import parse_qs
 
     again = open_link(parse_qs(query))
-    assert again.session_state["run"].config == app.session_state["run"].config
-    assert again.session_state["run"].report.accuracy == app.session_state["run"].report.accuracy
+    assert current_run(again).config == current_run(app).config
+    assert current_run(again).report.accuracy == current_run(app).report.accuracy
     assert again.text_area(key="text").value == "a curveball in the ninth"
 
 
@@ -327,7 +329,7 @@ def test_own_file_trains_and_every_panel_works(app, subjects_csv):
     assert any("Upload a file of labelled texts" in i.value for i in app.info)
     use_own_file(app, "subjects.csv", subjects_csv)
     assert not app.exception and not app.error
-    run = app.session_state["run"]
+    run = current_run(app)
     assert run.data_name == "subjects.csv" and run.data_source is not None
     assert run.report.labels == tuple(sorted(g for g in SUBJECT_GROUPS))
     assert accuracy_shown(app) == pytest.approx(run.report.accuracy, abs=5e-5)
@@ -345,9 +347,9 @@ def test_own_file_trains_and_every_panel_works(app, subjects_csv):
         "rec.sport.hockey"
     )
     app.slider(key="hidden").set_value(40).run()  # sliders retrain on the same file
-    assert app.session_state["run"].config.hidden == 40
-    assert app.session_state["run"].data_name == "subjects.csv"
-    changes = next(d.value for d in app.dataframe if "run" in d.value.columns)
+    assert current_run(app).config.hidden == 40
+    assert current_run(app).data_name == "subjects.csv"
+    changes = runs_table(app)
     assert changes["changed from the run before"].tolist()[1:] == [
         "data 20 Newsgroups → subjects.csv",
         "hidden 100 → 40",
@@ -358,21 +360,21 @@ def test_own_file_trains_and_every_panel_works(app, subjects_csv):
 
 
 def test_a_bad_file_is_refused_with_a_message_and_nothing_breaks(app):
-    first = app.session_state["run"]
+    first = current_run(app)
     use_own_file(app, "one.csv", b"text,label\nhello there,spam\nanother one,spam\n")
     assert not app.exception
     assert "one label only" in app.error[0].value
-    assert app.session_state["run"] is first  # the last network stays
+    assert current_run(app) is first  # the last network stays
     use_own_file(app, "junk.csv", bytes(range(256)) * 40)
     assert not app.exception and "not a text file" in app.error[0].value
 
 
 def test_settings_that_cannot_train_are_stopped_before_training(app):
-    first = app.session_state["run"]
+    first = current_run(app)
     app.number_input(key="batch-size").set_value(4000).run()
     assert not app.exception
     assert "larger than the 1,774 training posts" in app.warning[0].value
-    assert app.session_state["run"] is first
+    assert current_run(app) is first
 
 
 @pytest.mark.parametrize("given_as", ["path", "upload"])
@@ -391,8 +393,8 @@ def test_offline_app_takes_the_archive(tmp_path, monkeypatch, given_as):
         at.file_uploader(key="archive_file").set_value(archive).run()
     assert not at.exception and not at.error
     assert (tmp_path / "20news-bydate_py3.pkz").exists()
-    assert accuracy_shown(at) == pytest.approx(at.session_state["run"].report.accuracy, abs=5e-5)
-    assert at.session_state["run"].report.accuracy > 0.9
+    assert accuracy_shown(at) == pytest.approx(current_run(at).report.accuracy, abs=5e-5)
+    assert current_run(at).report.accuracy > 0.9
     st.cache_data.clear()  # later tests read the team's cache again
 
 
@@ -404,30 +406,32 @@ def test_a_link_that_cannot_train_keeps_the_defaults_and_says_why():
     notice = at.warning[0].value.replace("\\", "")  # as shown: markdown escapes removed
     for name in ("epochs: 0 is outside 1 to 200", "lr: 0.0 is outside", "batch-size: -5"):
         assert name in notice
-    config = at.session_state["run"].config
+    config = current_run(at).config
     assert (config.epochs, config.lr, config.batch_size) == (10, 0.01, 150)
 
 
 def test_runs_on_a_file_and_on_newsgroups_restore_without_retraining(app, subjects_csv):
-    newsgroups_run = app.session_state["run"]
+    newsgroups_run, newsgroups_number = current_run(app), app.session_state["run"].number
     use_own_file(app, "subjects.csv", subjects_csv)
-    file_run = app.session_state["run"]
+    file_run, file_number = current_run(app), app.session_state["run"].number
     assert file_run.data_name == "subjects.csv"
 
-    app.selectbox(key="restore_choice").set_value(newsgroups_run.number).run()
+    tab(app, "Runs")
+    app.selectbox(key="restore_choice").set_value(newsgroups_number).run()
     next(b for b in app.button if b.label == "Restore").click().run()
     assert not app.exception
-    assert app.session_state["run"].number == newsgroups_run.number
+    assert app.session_state["run"].number == newsgroups_number
     assert len(app.session_state["runs"]) == 2  # shown again, not retrained
     assert accuracy_shown(app) == pytest.approx(newsgroups_run.report.accuracy, abs=5e-5)
 
     # the uploader emptied when the newsgroups came back; the run's own file stands in for it
-    app.selectbox(key="restore_choice").set_value(file_run.number).run()
+    tab(app, "Runs")
+    app.selectbox(key="restore_choice").set_value(file_number).run()
     next(b for b in app.button if b.label == "Restore").click().run()
     assert not app.exception
     assert not [i.value for i in app.info if "Upload" in i.value or "press Train" in i.value]
-    assert app.session_state["run"].number == file_run.number
-    assert app.session_state["run"].data_name == "subjects.csv"
+    assert app.session_state["run"].number == file_number
+    assert current_run(app).data_name == "subjects.csv"
     assert len(app.session_state["runs"]) == 2
     assert accuracy_shown(app) == pytest.approx(file_run.report.accuracy, abs=5e-5)
     assert any("the file of the run you restored" in c.value for c in app.sidebar.caption)
@@ -444,7 +448,7 @@ def test_the_new_knobs_come_from_a_link_and_the_page_says_what_trained():
         }
     )
     assert not at.exception and not at.warning
-    run = at.session_state["run"]
+    run = current_run(at)
     config = run.config
     assert (config.activation, config.optimizer) == ("tanh", "sgd")
     assert (config.weight_decay, config.train_share) == (0.0001, 0.5)
@@ -457,7 +461,7 @@ def test_the_new_knobs_come_from_a_link_and_the_page_says_what_trained():
 def test_changing_the_activation_retrains_with_it(app):
     app.selectbox(key="activation").set_value("gelu").run()
     assert not app.exception
-    run = app.session_state["run"]
+    run = current_run(app)
     assert run.config.activation == "gelu"
     assert type(run.classifier.model.body[0]).__name__ == "GELU"
     assert "row-wise Adam" in run.backend
@@ -466,7 +470,7 @@ def test_changing_the_activation_retrains_with_it(app):
 def test_a_link_trains_exactly_what_its_notice_says():
     at = open_link({"epochs": "2.5", "hidden": "40.0", "categories": "sci.space,rec.autos"})
     assert not at.exception
-    config = at.session_state["run"].config
+    config = current_run(at).config
     assert (config.epochs, config.hidden) == (10, 100)  # ignored: the defaults, as the notice says
     assert config.categories == ("rec.autos", "sci.space")  # the comma form, as on the CLI
     notice = " ".join(w.value for w in at.warning)
@@ -484,14 +488,23 @@ def test_a_link_too_heavy_for_the_host_is_refused_before_training():
     assert "lower the epochs" in warning
 
 
+def runs_table(at) -> pd.DataFrame:
+    return next(d.value for d in tab(at, "Runs").dataframe if "run" in d.value.columns)
+
+
 def tab(at, label):
+    """The tab, opened as a click would (only the open tab is drawn)."""
+    if at.session_state["tab"] != label:
+        at.session_state["tab"] = label
+        at.run()
+    assert not at.exception
     return next(t for t in at.tabs if t.label == label)
 
 
 def test_the_network_tab_counts_every_parameter_and_follows_the_settings(app):
     app.slider(key="layers").set_value(3).run()
     app.slider(key="hidden").set_value(30).run()
-    model = app.session_state["run"].classifier.model
+    model = current_run(app).classifier.model
     total = sum(p.numel() for p in model.parameters())
     network = tab(app, "The network")
     assert network.markdown[0].value.startswith(f"**{total:,} parameters**")
@@ -502,7 +515,7 @@ def test_the_network_tab_counts_every_parameter_and_follows_the_settings(app):
     out = next(d.value for d in tab(app, "The network").dataframe if "logit" in d.value.columns)
     shown = dict(zip(out["category"], out["probability"], strict=True))
     assert max(shown, key=shown.get) == "sci.space"
-    expected = app.session_state["run"].classifier.probabilities(
+    expected = current_run(app).classifier.probabilities(
         ["The shuttle reached orbit around the moon"]
     )[0]
     assert np.allclose(out["probability"], expected, atol=1e-4)
@@ -511,27 +524,29 @@ def test_the_network_tab_counts_every_parameter_and_follows_the_settings(app):
 
 
 def test_one_training_step_shows_autograds_chain_and_the_gradients(app):
-    next(b for b in app.button if b.label == "Trace one training step").click().run()
-    learning = tab(app, "How it learned")
+    learning = tab(app, "Watch it learn")
+    next(b for b in learning.button if b.label == "Trace one training step").click().run()
+    learning = tab(app, "Watch it learn")
     chain = next(d.value for d in learning.dataframe if "grad_fn" in d.value.columns)
     assert chain["grad_fn"].tolist()[-2:] == ["LogSoftmaxBackward0", "NllLossBackward0"]
     assert chain["grad_fn"].tolist().count("ReluBackward0") == 2
     steps = next(d.value for d in learning.dataframe if "gradient norm" in d.value.columns)
-    names = [name for name, _ in app.session_state["run"].classifier.model.named_parameters()]
+    names = [name for name, _ in current_run(app).classifier.model.named_parameters()]
     assert steps["parameter"].tolist() == names
     assert (steps["gradient norm"] > 0).all()
 
 
 def test_replay_moves_through_the_epochs_of_a_restored_run(app):
-    first = app.session_state["run"]
+    first, first_number = current_run(app), app.session_state["run"].number
     app.slider(key="epochs").set_value(3).run()
-    app.selectbox(key="restore_choice").set_value(first.number).run()
+    tab(app, "Runs")
+    app.selectbox(key="restore_choice").set_value(first_number).run()
     next(b for b in app.button if b.label == "Restore").click().run()
-    assert app.session_state["run"].number == first.number == 1
-    slider = app.select_slider(key="replay_epoch")
+    assert app.session_state["run"].number == first_number == 1
+    slider = tab(app, "Watch it learn").select_slider(key="replay_epoch")
     assert list(slider.options) == [str(e) for e in range(1, 11)] and slider.value == 10
     slider.set_value(1).run()
-    learning = tab(app, "How it learned")
+    learning = tab(app, "Watch it learn")
     caption = next(c.value for c in learning.caption if c.value.startswith("Epoch 1:"))
     share = first.snapshots.diagonal_shares()[0]
     assert f"{share:.1%} of the test posts on the diagonal" in caption
@@ -542,7 +557,7 @@ def test_replay_moves_through_the_epochs_of_a_restored_run(app):
 
 def test_two_runs_are_compared_post_by_post(app):
     app.selectbox(key="activation").set_value("tanh").run()
-    a, b = app.session_state["runs"]
+    a, b = (server_store().get(shown.key).run for shown in app.session_state["runs"])
     session = tab(app, "Runs")
     assert [m.value for m in session.metric] == [
         f"{a.report.accuracy:.2%}",
@@ -568,33 +583,29 @@ def test_the_code_follows_the_settings(app):
     assert after.count("nn.Linear(HIDDEN, HIDDEN)") == 0 < before.count("nn.Linear(HIDDEN, HIDDEN)")
 
 
-def test_a_run_the_server_set_aside_trains_again_when_shown(app):
-    """The server gives kept runs' weights back when it must (memory.KeptRuns); a page that
-    shows such a run again trains it from its settings and seed, to the same network."""
-    from textclf.app.training import KEPT
-
-    first = app.session_state["run"]
+def test_a_run_the_store_let_go_trains_again_to_the_same_network(app):
+    """The server keeps finished runs up to its store's size, least recently used out; a page
+    that shows such a run again trains it from its settings and seed, to the same network."""
+    first = current_run(app)
     app.slider(key="hidden").set_value(20).run()
-    assert KEPT.release_until(lambda: False) >= 2  # every run this server keeps, this one's too
-    app.run()
-    assert not app.exception
-    assert any("set aside to make room" in i.value for i in app.info)
-    again = app.session_state["run"]
-    assert again.number == 2 and not again.released and again.config.hidden == 20
-    table = next(d.value for d in app.dataframe if "changed from the run before" in d.value.columns)
-    assert table["run"].tolist() == ["#1 (set aside)", "#2 (shown)"]
+    store = server_store()
+    size, store.max_bytes = store.max_bytes, 0
+    try:
+        store.evict()  # all but the last asked for: run #1 goes
+    finally:
+        store.max_bytes = size
+    assert store.get(app.session_state["runs"][0].key) is None
+    table = next(
+        d.value
+        for d in tab(app, "Runs").dataframe
+        if "changed from the run before" in d.value.columns
+    )
+    assert table["run"].tolist() == ["#1", "#2 (shown)"]  # its scores stay with the session
+    tab(app, "Runs")
     app.selectbox(key="restore_choice").set_value(1).run()
     next(b for b in app.button if b.label == "Restore").click().run()
-    assert app.session_state["run"].number == 1 and not app.session_state["run"].released
+    assert not app.exception
+    again = current_run(app)
+    assert app.session_state["run"].number == 1 and again is not first
     assert accuracy_shown(app) == pytest.approx(first.report.accuracy, abs=5e-5)
-
-
-def test_a_server_out_of_memory_says_so_instead_of_training(monkeypatch):
-    from textclf.app import training
-    from textclf.budget import Limits
-
-    monkeypatch.setattr(training, "LIMITS", Limits(server_mb=1))  # less than Python itself
-    at = AppTest.from_file(APP, default_timeout=180).run()
-    assert not at.exception
-    assert "short of memory for this network now" in at.error[0].value
-    assert "run" not in at.session_state
+    assert again.report.accuracy == first.report.accuracy

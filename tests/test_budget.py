@@ -40,7 +40,7 @@ def test_limits_come_from_the_environment_and_zero_lifts_them(monkeypatch, featu
     monkeypatch.setenv("TEXTCLF_RUN_SECONDS", "100000")
     monkeypatch.setenv("TEXTCLF_CONCURRENT_RUNS", "not a number")
     limits = Limits.from_environment()
-    assert (limits.run_mb, limits.run_seconds, limits.concurrent_runs) == (0, 100000, 2)
+    assert (limits.run_mb, limits.run_seconds, limits.concurrent_runs) == (0, 100000, 0)
     assert training_problems(replace(TUTORIAL, hidden=1024, epochs=2), features, limits) == []
 
 

@@ -1,44 +1,35 @@
-"""The server-wide ledger of kept runs: released oldest first, never one being drawn, never one
-spared, and never keeping alive a run its session let go."""
+"""Memory that is let go leaves: a run the store evicts is collected, and the process knows its
+resident size."""
 
 import gc
+import weakref
 
 from textclf.config import TUTORIAL, replace
-from textclf.memory import KeptRuns, resident_bytes
+from textclf.memory import resident_bytes
 from textclf.pipeline import run
+from textclf.serve.store import RunKey, RunStore
+from textclf.serve.turns import Turns
 
 
-def small_runs(corpus, features, n):
-    return [run(replace(TUTORIAL, epochs=1, hidden=8, seed=i), corpus, features) for i in range(n)]
-
-
-def test_the_least_recently_shown_runs_give_their_weights_back_first(corpus, features):
-    first, second, third = small_runs(corpus, features, 3)
-    kept = KeptRuns()
-    for r in (first, second, third):
-        with kept.showing(r):
-            pass
-    with kept.showing(first):  # shown again: now the most recent, and being drawn
-        weights = sum(p.numel() * 4 for p in first.classifier.model.parameters())
-        kept_before = first.nbytes()
-        assert kept.release_until(lambda: second.released, spare=[]) == 1
-        assert second.released and not first.released and not third.released
-        assert kept.release_until(lambda: False, spare=[third]) == 0  # first is being drawn
-    assert kept.release_until(lambda: False) == 2  # third, then first
-    assert first.released and first.classifier.model is None
-    assert first.nbytes() == kept_before - weights
-    assert first.report.accuracy > 0.3 and len(first.history) == 1  # what the page shows stays
-
-
-def test_a_run_no_session_holds_is_not_kept_alive(corpus, features):
-    kept = KeptRuns()
-    (gone,) = small_runs(corpus, features, 1)
-    with kept.showing(gone):
-        pass
-    assert len(kept) == 1
-    del gone
+def test_a_run_the_store_lets_go_is_collected(corpus, features):
+    store = RunStore(Turns(slots=1), max_bytes=0)  # keeps only the last run asked for
+    models = []
+    for seed in (0, 1):
+        config = replace(TUTORIAL, epochs=1, seed=seed)
+        training = store.request(
+            RunKey(config),
+            lambda stop, on_epoch, config=config: run(config, corpus, features, should_stop=stop),
+            seconds=1,
+            need=0,
+        )
+        with store.following(training):
+            while training.run is None:
+                training.wait(0.1)
+        models.append(weakref.ref(training.run.classifier.model))
+        del training
     gc.collect()
-    assert len(kept) == 0 and kept.release_until(lambda: False) == 0
+    assert models[0]() is None  # evicted: nothing else held its weights
+    assert models[1]() is not None
 
 
 def test_this_process_knows_its_resident_size():

@@ -30,15 +30,15 @@ FULL_TABLE_STEP = 60  # a torch optimiser's step of the full table, per weight, 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one server lets its visitors spend; the defaults suit a 1 GB, 1-2 core host. Each is
-    set by the environment variable TEXTCLF_<NAME> (TEXTCLF_RUN_MB=600, ...); 0 lifts it."""
+    """What one server lets its visitors spend; the defaults keep a 1-2 core host under 1 GB.
+    Each is set by the environment variable TEXTCLF_<NAME> (TEXTCLF_RUN_MB=600, ...); 0 lifts
+    it (but concurrent_runs)."""
 
-    server_mb: int = 1000  # the server's whole resident memory: trainings wait, and kept runs
-    #                        give their weights back, to stay under it
     run_mb: int = 300  # a training run's own peak memory, estimated
-    run_seconds: int = 120  # a training run's time on one core, estimated
-    concurrent_runs: int = 2  # trainings at once per server; more wait their turn
-    session_mb: int = 200  # the runs a session keeps to compare and restore
+    run_seconds: int = 120  # a training run's time on one core, estimated, then measured
+    concurrent_runs: int = 0  # trainings running at once (0: one per core); more take turns
+    training_mb: int = 400  # what the trainings under way may hold at once, estimated
+    store_mb: int = 150  # the finished runs a server keeps for every session, least recent out
     upload_mb: int = 10  # a person's file (the page's uploader stops at 50 MB)
     file_words: int = 50_000  # vocabulary of a person's file when "all words" is asked
 

@@ -58,7 +58,7 @@ def loss_chart(history: list[EpochRecord], epochs: int | None = None) -> alt.Cha
         .encode(
             x=_epoch_axis(epochs),
             y=alt.Y("loss:Q", title="loss"),
-            tooltip=["epoch", alt.Tooltip("loss:Q", format=".4f")],
+            tooltip=[alt.Tooltip("epoch:Q"), alt.Tooltip("loss:Q", format=".4f")],
         )
         .properties(height=HEIGHT)
     )
@@ -82,7 +82,11 @@ def accuracy_chart(history: list[EpochRecord], epochs: int | None = None) -> alt
                 scale=alt.Scale(domain=["train", "test"], range=[[4, 3], [1, 0]]),
                 legend=alt.Legend(orient="bottom", title=None),
             ),
-            tooltip=["epoch", "posts", alt.Tooltip("value:Q", format=".4f")],
+            tooltip=[
+                alt.Tooltip("epoch:Q"),
+                alt.Tooltip("posts:N"),
+                alt.Tooltip("value:Q", format=".4f"),
+            ],
         )
         .properties(height=HEIGHT + LEGEND_ROW)
     )
@@ -113,7 +117,11 @@ def category_accuracy_chart(
                 scale=category_scale(labels),
                 legend=alt.Legend(orient="bottom", columns=columns, title=None, labelLimit=160),
             ),
-            tooltip=["epoch", "category", alt.Tooltip("accuracy:Q", format=".3f")],
+            tooltip=[
+                alt.Tooltip("epoch:Q"),
+                alt.Tooltip("category:N"),
+                alt.Tooltip("accuracy:Q", format=".3f"),
+            ],
         )
         .properties(height=HEIGHT + LEGEND_ROW * -(-len(labels) // columns))
     )
@@ -140,7 +148,11 @@ def runs_chart(runs: list[tuple[str, list[EpochRecord]]]) -> alt.Chart:
                 scale=alt.Scale(scheme="greys", domain=[name for name, _ in runs]),
                 legend=alt.Legend(orient="bottom", columns=4),
             ),
-            tooltip=["run", "epoch", alt.Tooltip("test accuracy:Q", format=".4f")],
+            tooltip=[
+                alt.Tooltip("run:N"),
+                alt.Tooltip("epoch:Q"),
+                alt.Tooltip("test accuracy:Q", format=".4f"),
+            ],
         )
         .properties(height=240)
     )
@@ -171,11 +183,11 @@ def confusion_chart(confusion: np.ndarray, labels) -> alt.LayerChart:
     )
     cells = base.mark_rect().encode(
         color=alt.Color("posts:Q", scale=alt.Scale(scheme="blues"), legend=None),
-        tooltip=["true", "predicted", "posts"],
+        tooltip=[alt.Tooltip("true:N"), alt.Tooltip("predicted:N"), alt.Tooltip("posts:Q")],
     )
     threshold = frame["posts"].max() / 2
     counts = base.mark_text(fontSize=9 if many else 12).encode(
-        text="posts:Q",
+        text=alt.Text("posts:Q"),
         color=alt.condition(alt.datum.posts > threshold, alt.value("white"), alt.value("black")),
         # a count needs ~16 px: in narrower columns (20 groups on a phone) the colours alone
         # show the matrix, and hovering a cell its count
@@ -206,11 +218,11 @@ def one_vs_rest_chart(scores: ClassScores) -> alt.LayerChart:
     )
     cells = base.mark_rect().encode(
         color=alt.Color("posts:Q", scale=alt.Scale(scheme="blues"), legend=None),
-        tooltip=["cell", "posts"],
+        tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("posts:Q")],
     )
     threshold = frame["posts"].max() / 2
     text = base.mark_text(fontSize=12).encode(
-        text="text:N",
+        text=alt.Text("text:N"),
         color=alt.condition(alt.datum.posts > threshold, alt.value("white"), alt.value("black")),
     )
     return (cells + text).properties(height=alt.Step(40))
@@ -231,7 +243,7 @@ def contribution_chart(
     y = alt.Y("word:N", sort=list(frame["word"]), title=None, axis=alt.Axis(labelLimit=140))
     x = alt.X("effect:Q", title=axis, scale=alt.Scale(zero=False, nice=False, padding=8))
     base = alt.Chart(frame).encode(y=y)
-    stems = base.mark_rule(color="#bbbbbb").encode(x=x, x2="from:Q")
+    stems = base.mark_rule(color="#bbbbbb").encode(x=x, x2=alt.X2("from:Q"))
     dots = base.mark_circle(size=90, opacity=1).encode(
         x=x,
         color=alt.Color(
@@ -239,7 +251,7 @@ def contribution_chart(
             scale=alt.Scale(domain=["raises", "lowers"], range=[RAISES, LOWERS]),
             legend=None,
         ),
-        tooltip=["word", alt.Tooltip("effect:Q", format=".4f")],
+        tooltip=[alt.Tooltip("word:N"), alt.Tooltip("effect:Q", format=".4f")],
     )
     return (stems + dots).properties(height=alt.Step(20))
 
@@ -261,7 +273,7 @@ def hidden_map_chart(points: np.ndarray, categories: list[str], subjects: list[s
                 scale=category_scale(labels),
                 legend=alt.Legend(orient="bottom", columns=2, title=None, labelLimit=160),
             ),
-            tooltip=["group", "subject"],
+            tooltip=[alt.Tooltip("group:N"), alt.Tooltip("subject:N")],
         )
         .properties(height=380)
         .interactive()
@@ -282,7 +294,7 @@ def probability_chart(ranked: list[tuple[str, float]], labels=None) -> alt.Layer
     )
     bars = base.mark_bar().encode(
         color=alt.Color("category:N", scale=category_scale(labels), legend=None),
-        tooltip=["category", alt.Tooltip("probability:Q", format=".4f")],
+        tooltip=[alt.Tooltip("category:N"), alt.Tooltip("probability:Q", format=".4f")],
     )
     text = base.mark_text(align="left", dx=3).encode(text=alt.Text("probability:Q", format=".1%"))
     return (bars + text).properties(height=alt.Step(26))
@@ -303,7 +315,7 @@ def activation_strip(values: np.ndarray) -> alt.Chart:
                 scale=alt.Scale(scheme="blueorange", domain=[-largest, largest]),
                 legend=None,
             ),
-            tooltip=["unit", alt.Tooltip("value:Q", format=".4f")],
+            tooltip=[alt.Tooltip("unit:O"), alt.Tooltip("value:Q", format=".4f")],
         )
         .properties(height=28)
     )
@@ -326,7 +338,7 @@ def replay_map_chart(
                 scale=category_scale(labels),
                 legend=alt.Legend(orient="bottom", columns=2, title=None, labelLimit=160),
             ),
-            tooltip=["group"],
+            tooltip=[alt.Tooltip("group:N")],
         )
         .properties(height=320)
     )

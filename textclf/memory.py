@@ -1,18 +1,12 @@
 """A process's memory: giving freed memory back to the system, for processes that stay (a hosted
-app) or peak later (training right after vectorising); its resident size; and the runs that a
-server's sessions keep, released oldest first when the server must stay within its budget."""
+app) or peak later (training right after vectorising), and its resident size."""
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
 import functools
 import os
-import threading
-import weakref
-from collections import OrderedDict
-from collections.abc import Callable
 
 
 @functools.cache
@@ -58,67 +52,3 @@ def resident_bytes() -> int:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
-
-
-class KeptRuns:
-    """Every run the sessions of one server keep, the least recently shown first, so that the
-    server can stay within its memory however many visitors keep how many runs: when it must,
-    it releases the oldest runs' weights (run.release(): their scores, curves and snapshots
-    stay, and a page that shows one again retrains it from its settings and seed). Holds the
-    runs weakly: a closed session's runs go when it goes. Shared by every session's thread."""
-
-    def __init__(self):
-        self._runs: OrderedDict[int, weakref.ref] = OrderedDict()
-        self._drawing: dict[int, int] = {}  # id(run) -> pages drawing it now
-        self._lock = threading.Lock()
-
-    @contextlib.contextmanager
-    def showing(self, run):
-        """While a page draws run, no other session's training releases it; afterwards it is
-        the last to be released."""
-        with self._lock:
-            self._drawing[id(run)] = self._drawing.get(id(run), 0) + 1
-        try:
-            yield run
-        finally:
-            with self._lock:
-                self._drawing[id(run)] -= 1
-                if not self._drawing[id(run)]:
-                    del self._drawing[id(run)]
-                self._runs.pop(id(run), None)
-                self._runs[id(run)] = weakref.ref(run)
-
-    def release_until(self, fits: Callable[[], bool], spare=()) -> int:
-        """Releases the least recently shown runs, but those in spare, until fits() is true or
-        none is left; returns how many it released."""
-        released = 0
-        while not fits():
-            with self._lock:
-                victim = self._oldest_releasable(spare)
-                if victim is None:
-                    return released
-                self._runs.pop(id(victim), None)
-                victim.release()  # under the lock: showing() then sees it released, or holds it
-            released += 1
-            release_freed_memory()
-        return released
-
-    def _oldest_releasable(self, spare):
-        """The least recently shown run that is not being drawn, released or spared; forgets
-        on the way the runs of closed sessions. Under the lock."""
-        for key, ref in list(self._runs.items()):
-            run = ref()
-            if run is None:
-                del self._runs[key]
-            elif not (run.released or key in self._drawing or any(run is s for s in spare)):
-                return run
-        return None
-
-    def drawing(self) -> int:
-        """How many pages are drawing a run now: memory that is about to be given back."""
-        with self._lock:
-            return len(self._drawing)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return sum(ref() is not None for ref in self._runs.values())

@@ -30,31 +30,17 @@ class Run:
     test_probabilities: np.ndarray  # (n_test, classes)
     stopped: bool = False
     backend: str = ""  # what trained the word table: C kernels or PyTorch, and which optimiser
-    number: int = 0  # its place among a session's runs, set by the app
     data_name: str = "20 Newsgroups"  # the corpus it learned from
     data_source: object = None  # the app's record of a person's file; None for the newsgroups
     snapshots: Snapshots | None = None  # the network after each epoch, for watching it learn
     test_labels: np.ndarray | None = None  # (n_test,) the true label ids
     test_posts: str = ""  # a digest of the test texts and labels: equal for the same test posts
 
-    @property
-    def released(self) -> bool:
-        """Its weights were given back to make room: it must retrain to be used."""
-        return self.classifier.model is None
-
-    def release(self) -> None:
-        """Drops the network's weights (the bulk of a run) and keeps everything its pages show
-        without it: scores, curves, test probabilities and snapshots. The settings and seed
-        train the same network again."""
-        self.classifier = dataclasses.replace(self.classifier, model=None)
-
     def nbytes(self) -> int:
         """What keeping this run costs: its weights, its test probabilities and labels, and its
         snapshots."""
         model = self.classifier.model
-        weights = (
-            0 if model is None else sum(p.numel() * p.element_size() for p in model.parameters())
-        )
+        weights = sum(p.numel() * p.element_size() for p in model.parameters())
         kept = self.test_probabilities.nbytes
         kept += 0 if self.test_labels is None else self.test_labels.nbytes
         return weights + kept + (0 if self.snapshots is None else self.snapshots.nbytes())

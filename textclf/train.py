@@ -39,11 +39,18 @@ class Trained:
     backend: str  # what trained the word table (optim.backend_name)
     history: list[EpochRecord] = field(default_factory=list)
     train_seconds: float = 0.0
-    stopped: bool = False  # True when should_stop ended training early
+    stopped: bool = False  # True when should_stop ended training early (the partial epoch is lost)
 
 
-def train_epoch(model: MLP, optimizer: torch.optim.Optimizer, batches: Batches, loss_fn) -> float:
-    """One pass over the training posts; returns the mean loss."""
+class Stopped(Exception):
+    """should_stop() said so between two steps."""
+
+
+def train_epoch(
+    model: MLP, optimizer: torch.optim.Optimizer, batches: Batches, loss_fn, should_stop=None
+) -> float:
+    """One pass over the training posts; returns the mean loss. should_stop() is asked after
+    every step, so that a long epoch can end part way (raising Stopped)."""
     model.train()
     total = 0.0
     for posts, targets in batches:
@@ -53,6 +60,8 @@ def train_epoch(model: MLP, optimizer: torch.optim.Optimizer, batches: Batches, 
         loss.backward()
         optimizer.step()
         total += loss.item() * len(posts)
+        if should_stop is not None and should_stop():
+            raise Stopped
     return total / max(batches.matrix.shape[0], 1)
 
 
@@ -89,8 +98,10 @@ def train(
     optimizer_for=make_optimizer,
     on_snapshot: Callable[[MLP, EpochRecord], None] | None = None,
 ) -> Trained:
-    """Trains config's network. optimizer_for(config, model, X_train) picks the optimiser and so
-    the backend (the tests and the benchmark pass dense torch.optim.Adam as the oracle).
+    """Trains config's network. should_stop() is asked before each epoch and after every step;
+    it may block while other work takes its turn (textclf.serve.turns). optimizer_for(config,
+    model, X_train) picks the optimiser and so the backend (the tests and the benchmark pass
+    dense torch.optim.Adam as the oracle).
     on_snapshot(model, record) may look at the network after each epoch, before on_epoch; it
     must leave it as it found it (snapshots.SnapshotRecorder).
     initial_rows: for each column, the row of the seeded initial table it starts from
@@ -107,7 +118,11 @@ def train(
         if should_stop is not None and should_stop():
             result.stopped = True
             break
-        loss = train_epoch(model, optimizer, batches, loss_fn)
+        try:
+            loss = train_epoch(model, optimizer, batches, loss_fn, should_stop)
+        except Stopped:
+            result.stopped = True
+            break
         test_accuracy, test_recall = evaluate(model, X_test, y_test)
         record = EpochRecord(
             epoch=epoch,

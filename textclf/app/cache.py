@@ -1,21 +1,88 @@
 """Every cached function of the page. Each depends on its arguments alone (an argument named
 with a leading underscore is one Streamlit does not hash: a file's bytes, named by its digest).
-Bounded in entries, each a few tens of MB at most, and shared read-only by every session."""
+Bounded in entries, each a few tens of MB at most, and shared read-only by every session. The
+runs themselves live in the server's store (textclf.serve.store), not here."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+from collections.abc import Callable
 
+import altair as alt
+import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from textclf import export
+from textclf.budget import Limits
 from textclf.config import TrainConfig
 from textclf.data import Corpus
 from textclf.features import Features
 from textclf.insight import baseline_report
 from textclf.metrics import Report
-from textclf.pipeline import load_and_vectorise
+from textclf.pipeline import Run, load_and_vectorise
+from textclf.serve.store import RunKey, RunStore
+from textclf.serve.turns import Turns
 from textclf.tables import Table, corpus_from_tables, read_table
+from textclf.threads import available_cores
+
+MB = 2**20
+LIMITS = Limits.from_environment()
+
+
+@st.cache_resource(show_spinner=False)
+def server_store() -> RunStore:
+    """The one store of runs and queue of this server, shared by every session."""
+    turns = Turns(LIMITS.concurrent_runs or available_cores(), LIMITS.training_mb * MB)
+    return RunStore(turns, LIMITS.store_mb * MB, LIMITS.run_seconds)
+
+
+def key_of(run: Run) -> RunKey:
+    return RunKey(run.config, run.data_source)
+
+
+def derived(run: Run, name, make: Callable[[], object]):
+    """make(), computed once per run for every session that shows it (the store keeps it with
+    the run); computed afresh if the store has let the run go."""
+    store = server_store()
+    training = store.get(key_of(run))
+    if training is None or training.run is not run:
+        return make()
+    return store.derived(training, name, make)
+
+
+def chart(place, run: Run, name, make: Callable[[], alt.TopLevelMixin]) -> None:
+    """Draws make()'s chart in place, built once per run and name for every session: Altair
+    validates a chart as it builds and converts it (15-30 ms of the server's core each time,
+    most of what a visitor cost it), so the store keeps its Vega-Lite spec, the data as Arrow
+    bytes, which Streamlit sends as they are."""
+    spec = derived(run, ("chart", name), lambda: vega_lite(make()))
+    drawn = copy.deepcopy({k: v for k, v in spec.items() if k != "datasets"})
+    place.vega_lite_chart({**drawn, "datasets": dict(spec["datasets"])}, width="stretch")
+
+
+def vega_lite(chart: alt.TopLevelMixin) -> dict:
+    """chart's Vega-Lite spec with each data frame named, and its rows as Arrow IPC bytes."""
+    datasets = {}
+
+    def named(part):
+        if isinstance(part.data, pd.DataFrame):
+            name = f"data-{len(datasets)}"
+            table = pa.Table.from_pandas(part.data, preserve_index=False)
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table)
+            datasets[name] = sink.getvalue().to_pybytes()
+            part = part.copy(deep=False)
+            part.data = alt.NamedData(name=name)
+        if hasattr(part, "layer"):
+            part = part.copy(deep=False)
+            part.layer = [named(layer) for layer in part.layer]
+        return part
+
+    spec = named(chart).to_dict(validate=False)
+    return {**spec, "datasets": datasets}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,8 +99,9 @@ class OwnData:
     test_digest: str = ""
 
 
-# An entry for all 20 groups holds about 50 MB, and a hosted demo runs for weeks.
-@st.cache_data(max_entries=4, show_spinner="Loading and vectorising the posts…")
+# An entry for all 20 groups holds about 50 MB, and a hosted demo runs for weeks. Shared, not
+# copied per read (cache_resource): thirty sessions read one copy, which nothing changes.
+@st.cache_resource(max_entries=4, show_spinner="Loading and vectorising the posts…")
 def newsgroups(
     categories: tuple[str, ...], remove: tuple[str, ...], features: str, max_features: int
 ) -> tuple[Corpus, Features]:
@@ -69,7 +137,7 @@ def own_file(
     return load_and_vectorise(TrainConfig(features=features, max_features=max_features), corpus)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def newsgroups_baseline(
     categories: tuple[str, ...], remove: tuple[str, ...], features: str, max_features: int
 ) -> Report:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from textclf import charts
-from textclf.app.runs import per_run
+from textclf.app.cache import derived
 from textclf.app.settings import key
 from textclf.config import METADATA
 from textclf.data import Corpus
@@ -29,7 +29,7 @@ def insight(run: Run, corpus: Corpus, features: Features) -> dict:
             "map": hidden_map(run.classifier, features.X_test),
         }
 
-    return per_run(run, "insight", make)
+    return derived(run, "insight", make)
 
 
 def _strip_metadata() -> None:

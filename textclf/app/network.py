@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from textclf import charts
+from textclf.app.cache import chart
 from textclf.explain import MAX_EXPLAINED_CHARS
 from textclf.network import forward_trace, layer_table, network_dot
 from textclf.pipeline import Run
@@ -70,7 +71,9 @@ def forward_ui(run: Run) -> None:
             f"**{layer.name}**: {layer.values.size} units after {layer.activation}"
             + (f", {layer.zeros} of them exactly zero" if layer.zeros else "")
         )
-        st.altair_chart(charts.activation_strip(layer.values), width="stretch")
+        chart(
+            st, run, ("units", text, layer.name), lambda v=layer.values: charts.activation_strip(v)
+        )
     st.markdown("**Out**: the logits, then softmax turns them into probabilities")
     st.dataframe(
         pd.DataFrame(

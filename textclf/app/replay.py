@@ -10,7 +10,8 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from textclf import charts
-from textclf.pipeline import Run
+from textclf.app.training import run_of
+from textclf.serve.store import RunKey
 from textclf.text import markdown_literal
 
 PLAY_EVERY = 0.8  # seconds per epoch while playing
@@ -31,19 +32,20 @@ def _play(first: int) -> None:
 
 
 @st.fragment  # moving the slider or playing reruns this panel alone
-def replay_ui(run: Run) -> None:
+def replay_ui(key: RunKey) -> None:
+    run = run_of(key)
     snapshots = run.snapshots
     if snapshots is None or not len(snapshots.epochs):
         st.info("This run kept no snapshots to replay.")
         return
     epochs = [int(e) for e in snapshots.epochs]
-    if (
-        st.session_state.get("replay_epoch") not in epochs
-        or st.session_state.get("replay_run") is not run
+    if st.session_state.get("replay_epoch") not in epochs or st.session_state.get("replay_run") != (
+        run.config,
+        run.data_source,
     ):
         st.session_state["replay_epoch"] = epochs[-1]
         st.session_state["replay_playing"] = False
-        st.session_state["replay_run"] = run
+        st.session_state["replay_run"] = (run.config, run.data_source)
     playing = st.session_state.get("replay_playing", False)
     if playing:
         _advance(epochs)

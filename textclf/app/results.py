@@ -8,17 +8,20 @@ import pandas as pd
 import streamlit as st
 
 from textclf import charts
-from textclf.app.training import drawing, live_charts
+from textclf.app.cache import chart, key_of
+from textclf.app.training import live_charts, run_of
 from textclf.data import Corpus
 from textclf.explain import explain, highlighted_markdown
 from textclf.metrics import Report
 from textclf.network import architecture
 from textclf.pipeline import Run
+from textclf.serve.store import RunKey
 from textclf.text import markdown_literal, subject_line
 
 
-def headline_ui(run: Run, previous: Run | None, corpus: Corpus, baseline: Report) -> None:
-    """What this network is and how well it does, in one screen."""
+def headline_ui(run: Run, previous, corpus: Corpus, baseline: Report) -> None:
+    """What this network is and how well it does, in one screen; previous: the session's record
+    of the run before (training.Shown), if any."""
     report = run.report
     share = run.config.train_share
     st.markdown(f"**The network:** {markdown_literal(architecture(run.classifier))}")
@@ -70,9 +73,21 @@ def headline_ui(run: Run, previous: Run | None, corpus: Corpus, baseline: Report
 
 
 def how_it_learned_ui(run: Run) -> None:
-    """The curves of the run: loss, train and test accuracy, and each category's."""
-    _, draw = live_charts(run.config, run.report.labels)
-    draw(run.history)
+    """The curves of the run: loss, train and test accuracy, and each category's (built once
+    per run for every visitor)."""
+    places, _ = live_charts(run.config, run.report.labels)
+    epochs, labels = run.config.epochs, run.report.labels
+    for place, name, make in zip(
+        places,
+        ("loss", "accuracy", "category accuracy"),
+        (
+            lambda: charts.loss_chart(run.history, epochs),
+            lambda: charts.accuracy_chart(run.history, epochs),
+            lambda: charts.category_accuracy_chart(run.history, epochs, labels),
+        ),
+        strict=True,
+    ):
+        chart(place, run, name, make)
 
 
 def where_it_goes_wrong_ui(run: Run, corpus: Corpus, baseline: Report) -> None:
@@ -88,7 +103,7 @@ def where_it_goes_wrong_ui(run: Run, corpus: Corpus, baseline: Report) -> None:
         st.altair_chart(
             charts.confusion_chart(baseline.confusion, baseline.labels), width="stretch"
         )
-    drilldown_ui(run, corpus)
+    drilldown_ui(key_of(run), corpus)
 
     st.markdown("#### Each category against the rest")
     columns = st.columns(min(4, len(report.per_class)))
@@ -116,13 +131,9 @@ def where_it_goes_wrong_ui(run: Run, corpus: Corpus, baseline: Report) -> None:
 
 
 @st.fragment  # choosing a cell or a post reruns this panel alone
-def drilldown_ui(run: Run, corpus: Corpus) -> None:
+def drilldown_ui(key: RunKey, corpus: Corpus) -> None:
     """The test posts behind one cell of the confusion matrix, and why the network chose."""
-    with drawing(run):  # a rerun of this panel alone is not under the page's
-        _drilldown(run, corpus)
-
-
-def _drilldown(run: Run, corpus: Corpus) -> None:
+    run = run_of(key)
     labels = list(run.report.labels)
     st.markdown("#### Look inside a cell")
     left, right = st.columns(2)

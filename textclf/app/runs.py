@@ -1,5 +1,5 @@
 """The runs of this session: what changed from one to the next, how each scored, and any of them
-brought back without retraining. Kept within the session's share of memory."""
+brought back without retraining. The session keeps their keys; the server's store, the runs."""
 
 from __future__ import annotations
 
@@ -10,68 +10,37 @@ import streamlit as st
 
 from textclf import charts
 from textclf.app.settings import apply_preset
-from textclf.app.source import LIMITS, data_for, upload_id
+from textclf.app.source import data_for, upload_id
+from textclf.app.training import Shown, run_of
 from textclf.compare import compare_runs
 from textclf.config import LIST_SETTINGS, format_setting, option_name, setting_changes
-from textclf.pipeline import Run
 from textclf.text import subject_line
 
-MAX_RUNS = 8  # kept per session, and at most LIMITS.session_mb: the oldest go first
 
-
-def remember(run: Run) -> None:
-    runs = st.session_state.setdefault("runs", [])
-    runs.append(run)
-    del runs[:-MAX_RUNS]
-    budget = LIMITS.session_mb * 2**20 or float("inf")
-    while len(runs) > 1 and sum(r.nbytes() for r in runs) > budget:
-        runs.pop(0)
-    st.session_state["run_numbers"] = st.session_state.get("run_numbers", 0) + 1
-    run.number = st.session_state["run_numbers"]
-
-
-def replace(old: Run, new: Run) -> None:
-    """new takes old's place in the session's history (a released run trained again)."""
-    runs = st.session_state.get("runs", [])
-    st.session_state["runs"] = [new if r is old else r for r in runs]
-    if st.session_state.get("previous") is old:
-        st.session_state["previous"] = new
-
-
-def per_run(run: Run, name: str, make):
-    """make(), computed once per run and kept while the run is in the session's history (a
-    run's top words, its map, its traced step); with make None, what was made, if anything."""
-    store = st.session_state.setdefault("per_run", {})
-    entry = store.get(run.number)
-    if entry is None or entry["run"] is not run:
-        entry = store[run.number] = {"run": run}
-        kept = {r.number for r in st.session_state.get("runs", [])} | {run.number}
-        for number in [n for n in store if n not in kept]:
-            store.pop(number)  # runs that left the history take what was made for them along
-    if name not in entry and make is not None:
-        entry[name] = make()
-    return entry.get(name)
-
-
-def _restore(run: Run) -> None:
+def _restore(shown: Shown) -> None:
     st.session_state["previous"] = st.session_state.get("run")
-    st.session_state["run"] = run
+    st.session_state["run"] = shown
+    own = shown.key.data
     # the sidebar shows the restored run's settings: nothing retrains
-    apply_preset(run.config, keep=LIST_SETTINGS if run.data_source is not None else ())
-    st.session_state["source"] = "Your own file" if run.data_source else "20 Newsgroups"
+    apply_preset(shown.config, keep=LIST_SETTINGS if own is not None else ())
+    st.session_state["source"] = "Your own file" if own else "20 Newsgroups"
     # an uploader cannot be set from code: the run's file stands in for it until one is chosen
-    st.session_state["restored_file"] = run.data_source
+    st.session_state["restored_file"] = own
     st.session_state["restored_upload"] = upload_id(st.session_state.get("own_file"))
 
 
-def changes(previous: Run | None, run: Run) -> str:
+def _data_name(shown: Shown) -> str:
+    return "20 Newsgroups" if shown.key.data is None else shown.key.data.name
+
+
+def changes(previous: Shown | None, run: Shown) -> str:
     if previous is None:
         return "first run"
     before, after = previous.config, run.config
-    data = [f"data {previous.data_name} → {run.data_name}"] * (
-        previous.data_source != run.data_source
+    data = [f"data {_data_name(previous)} → {_data_name(run)}"] * (
+        previous.key.data != run.key.data
     )
-    if run.data_source is not None:  # a file has no newsgroups: their settings did not change
+    if run.key.data is not None:  # a file has no newsgroups: their settings did not change
         after = dataclasses.replace(after, categories=before.categories, remove=before.remove)
     return "; ".join(data + setting_changes(before, after)) or "same settings"
 
@@ -86,8 +55,7 @@ def runs_ui() -> None:
     table = pd.DataFrame(
         [
             {
-                "run": f"#{r.number}"
-                + (" (shown)" if r is current else " (set aside)" if r.released else ""),
+                "run": f"#{r.number}" + (" (shown)" if r == current else ""),
                 "changed from the run before": changes(runs[i - 1] if i else None, r),
                 "test accuracy": r.report.accuracy,
                 "training s": r.train_seconds,
@@ -104,12 +72,11 @@ def runs_ui() -> None:
     st.altair_chart(charts.runs_chart([(f"#{r.number}", r.history) for r in runs]), width="stretch")
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     chosen = _choose(left, "Run", runs, len(runs) - 1, "restore_choice")
-    right.button("Restore", on_click=_restore, args=(chosen,), disabled=chosen is current)
+    right.button("Restore", on_click=_restore, args=(chosen,), disabled=chosen == current)
 
 
-def _choose(column, label: str, runs: list[Run], index: int, key: str) -> Run:
-    """A run chosen by its number: a widget hands back a deep copy of what it holds, and a run
-    holds its network's weights."""
+def _choose(column, label: str, runs: list[Shown], index: int, key: str) -> Shown:
+    """A run chosen by its number (a widget hands back a copy of what it holds)."""
     by_number = {r.number: r for r in runs}
     number = column.selectbox(
         label,
@@ -130,15 +97,16 @@ def compare_ui() -> None:
         st.caption("Train a second run to compare it with the first, post by post.")
         return
     left, right = st.columns(2)
-    a = _choose(left, "Run A", runs, len(runs) - 2, "compare_a")
-    b = _choose(right, "Run B", runs, len(runs) - 1, "compare_b")
+    shown_a = _choose(left, "Run A", runs, len(runs) - 2, "compare_a")
+    shown_b = _choose(right, "Run B", runs, len(runs) - 1, "compare_b")
+    a, b = run_of(shown_a), run_of(shown_b)
     try:
         found = compare_runs(a, b)
     except ValueError as error:
         st.info(str(error))
         return
-    left.metric(f"Run A (#{a.number})", f"{found.accuracy[0]:.2%}")
-    right.metric(f"Run B (#{b.number})", f"{found.accuracy[1]:.2%}")
+    left.metric(f"Run A (#{shown_a.number})", f"{found.accuracy[0]:.2%}")
+    right.metric(f"Run B (#{shown_b.number})", f"{found.accuracy[1]:.2%}")
     differing = [s for s in found.settings if s.differs]
     st.caption(
         "What differs: "

@@ -3,8 +3,11 @@ what could not be used) and the link, and the model file, that share this run.""
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
+from textclf.app.cache import key_of, server_store
 from textclf.app.settings import key
 from textclf.config import config_fields
 from textclf.links import TEXT_PARAMETER, link_query, read_link, widget_values
@@ -54,6 +57,13 @@ def link_notice_ui() -> None:
         )
 
 
+def _model_file(run_key) -> bytes:
+    training = server_store().get(run_key)
+    if training is None or training.run is None:
+        raise LookupError("this run was let go by the server: train it again to download it")
+    return classifier_to_bytes(training.run.classifier)
+
+
 def share_ui(run: Run) -> None:
     """The link that reproduces this run (and the text in the prediction box), and the model:
     two buttons, in whatever row the caller is drawing."""
@@ -71,8 +81,8 @@ def share_ui(run: Run) -> None:
             st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
     st.download_button(
         "Download model",
-        # built only when clicked, from the network drawn now (it may be set aside later)
-        data=lambda classifier=run.classifier: classifier_to_bytes(classifier),
+        # built only when clicked; it holds the run's key, so that the store can let it go
+        data=functools.partial(_model_file, key_of(run)),
         file_name="textclf-model.pt",
         mime="application/octet-stream",
         on_click="ignore",

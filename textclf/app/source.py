@@ -10,8 +10,7 @@ import tempfile
 import streamlit as st
 
 from textclf.app import cache
-from textclf.app.cache import OwnData
-from textclf.budget import Limits
+from textclf.app.cache import LIMITS, OwnData
 from textclf.config import TrainConfig
 from textclf.data import Corpus, DataUnavailable, data_home, install_archive, writable_data_home
 from textclf.features import Features
@@ -19,7 +18,6 @@ from textclf.tables import MAX_FILE_MB, TEST_SIZE_RANGE, DataProblem
 from textclf.text import markdown_literal
 
 OWN_FILE_TYPES = ["csv", "tsv", "tab", "txt", "jsonl", "ndjson", "json"]
-LIMITS = Limits.from_environment()
 
 
 def data_for(config: TrainConfig, own: OwnData | None = None) -> tuple[Corpus, Features]:
@@ -65,7 +63,7 @@ def _store_file(upload) -> str:
 def forget_unused_files() -> None:
     """A file leaves the session when no remembered run or current choice uses it."""
     runs = st.session_state.get("runs", []) + [st.session_state.get("run")]
-    own = [r.data_source for r in runs if r is not None and r.data_source is not None]
+    own = [r.key.data for r in runs if r is not None and r.key.data is not None]
     own += [st.session_state.get("own"), st.session_state.get("restored_file")]
     used = {d for o in own if o is not None for d in (o.digest, o.test_digest)}
     files = st.session_state.get("files", {})

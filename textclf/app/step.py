@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from textclf.app.runs import per_run
-from textclf.app.training import NoRoom, heavy_work
+from textclf.app.cache import derived
+from textclf.app.training import heavy_work
 from textclf.data import Corpus
 from textclf.features import Features
 from textclf.pipeline import Run
@@ -15,11 +15,11 @@ from textclf.trace import graph_dot, trace_step
 
 
 def _ask(run: Run) -> None:
-    st.session_state["step_asked"] = run.number
+    st.session_state["step_asked"] = (run.config, run.data_source)
 
 
 def step_ui(run: Run, corpus: Corpus, features: Features) -> None:
-    if st.session_state.get("step_asked") != run.number and not per_run(run, "step", None):
+    if st.session_state.get("step_asked") != (run.config, run.data_source):
         st.caption(
             "Take the first batch of this run through a copy of its network, and see what "
             "PyTorch records and changes."
@@ -31,15 +31,10 @@ def step_ui(run: Run, corpus: Corpus, features: Features) -> None:
         model = run.classifier.model
         # a copy of the network, its full gradient and Adam's two moments, at once
         need = 4 * sum(p.numel() * p.element_size() for p in model.parameters())
-        with heavy_work(need):
+        with heavy_work(1.0, need):
             return trace_step(run.config, model, features.X_train, corpus.train_labels)
 
-    try:
-        trace = per_run(run, "step", traced)
-    except NoRoom as error:
-        st.session_state.pop("step_asked", None)  # asked again by the button, not every rerun
-        st.warning(str(error))
-        return
+    trace = derived(run, "step", traced)
     posts, words = trace.input_shape
     st.markdown(
         f"The first batch this run trained on, through a copy of the trained network: **{posts} "

@@ -1,73 +1,74 @@
-"""Training on the page: the Train button, a retrain on every change, a progress bar and the
-curves growing epoch by epoch, and the server's few training slots shared by every session."""
+"""Training on the page: the Train button, a retrain on every change, the place in the server's
+queue, and a progress bar and curves that grow as the epochs pass. Runs live in the server's
+store (textclf.serve), shared by every session that asks for the same data and settings: this
+page follows a training, whoever started it, and keeps only its key."""
 
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
+from dataclasses import dataclass, field
 
 import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from textclf import charts
-from textclf.app import runs
-from textclf.app.cache import OwnData
-from textclf.app.source import LIMITS, data_for
-from textclf.budget import MB, estimate
+from textclf.app.cache import OwnData, server_store
+from textclf.app.source import data_for
+from textclf.budget import estimate
 from textclf.config import TrainConfig
 from textclf.data import Corpus
 from textclf.features import Features
-from textclf.memory import (
-    KeptRuns,
-    release_freed_memory,
-    resident_bytes,
-    return_large_blocks_at_once,
-)
+from textclf.metrics import Report
 from textclf.pipeline import Run
 from textclf.pipeline import run as run_training
+from textclf.serve.store import RunKey, RunStore, Training
+from textclf.serve.turns import Cancelled, Job
+from textclf.train import EpochRecord
 
 CHART_EVERY = 0.3  # seconds between redraws of the live charts: each costs ~50 ms to build and send
-_SLOTS = threading.BoundedSemaphore(LIMITS.concurrent_runs) if LIMITS.concurrent_runs else None
-KEPT = KeptRuns()  # every session's runs, for the server's memory budget
-return_large_blocks_at_once()  # so that a released run's weights leave the process
-# of the server's budget, left for what no estimate covers: the pages being drawn (their charts,
-# tables and explanations: 83 MB over at 8 sessions at once in tests/test_load.py without it)
-HEADROOM_MB = 128
-DRAWING_PATIENCE = 10  # seconds to wait for pages being drawn to give their memory back
-_TRAINING = [0]  # trainings under way in this server, under _COUNT
-_COUNT = threading.Lock()
+MAX_RUNS = 8  # remembered per session: keys and scores (the runs themselves are the store's)
+POLL = 0.5  # seconds between looks at a training followed (and chances to stop following it)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A run as a session holds it: its number in the session and its key in the store, with
+    the few numbers its runs table shows once the store has let the run go."""
+
+    number: int
+    key: RunKey
+    report: Report = field(repr=False, compare=False)
+    history: tuple[EpochRecord, ...] = field(repr=False, compare=False)
+    train_seconds: float = field(repr=False, compare=False)
+
+    @property
+    def config(self) -> TrainConfig:
+        return self.key.config
 
 
 def training_ui(
     config: TrainConfig, own: OwnData | None, corpus: Corpus, features: Features
 ) -> tuple[Run, Corpus, Features]:
-    """The run to show, trained now if asked (Train), if there is none, or if the settings
-    changed and every change retrains; with the data it learned from. Draw it under
-    drawing(run), so that no other visitor's training releases it meanwhile."""
-    run = st.session_state.get("run")
+    """The run to show, with the data it learned from: trained now (or followed, or found in the
+    store) if asked (Train), if there is none, or if the settings changed and every change
+    retrains."""
+    shown: Shown | None = st.session_state.get("run")
     auto = st.sidebar.toggle("Retrain on every change", value=True, key="auto")
     pressed = st.button(
         "Train", type="primary", help="Train a new network with the sidebar's settings"
     )
-    stale = run is not None and (run.config != config or run.data_source != own)
-    if pressed or run is None or (auto and stale):
-        new_run = _trained(config, corpus, features)
-        new_run.data_source = own
-        st.session_state["previous"], st.session_state["run"] = run, new_run
-        runs.remember(new_run)
-        return new_run, corpus, features
-    data = (corpus, features) if not stale else data_for(run.config, run.data_source)
-    if run.released:  # its weights went to other visitors: the same settings and seed again
-        st.info(
-            f"Run #{run.number}'s network was set aside to make room for other visitors: "
-            "trained again from its settings and seed."
-        )
-        again = _trained(run.config, *data)
-        again.data_source, again.number = run.data_source, run.number
-        runs.replace(run, again)
-        st.session_state["run"] = run = again
+    key = RunKey(config, own)
+    stale = shown is not None and shown.key != key
+    if pressed or shown is None or (auto and stale):
+        run = obtain(key, corpus, features)
+        if shown is None or shown.key != key:
+            st.session_state["previous"] = shown
+            st.session_state["run"] = remember(key, run)
+        return run, corpus, features
+    data = (corpus, features) if not stale else data_for(shown.config, shown.key.data)
+    run = obtain(shown.key, *data)
     if stale:
         st.info(
             "The settings changed since this network was trained: press Train to see their effect."
@@ -75,22 +76,122 @@ def training_ui(
     return run, *data
 
 
-class NoRoom(Exception):
-    """The server has no memory for this work now, and no training under way will free any."""
+def remember(key: RunKey, run: Run) -> Shown:
+    """The session's record of a run it asked for (its runs table lists these alone)."""
+    number = st.session_state["run_numbers"] = st.session_state.get("run_numbers", 0) + 1
+    shown = Shown(number, key, run.report, tuple(run.history), run.train_seconds)
+    runs = st.session_state.setdefault("runs", [])
+    runs.append(shown)
+    del runs[:-MAX_RUNS]
+    return shown
 
 
-def _trained(config: TrainConfig, corpus: Corpus, features: Features) -> Run:
-    """train_ui, or one sentence and the page stops: no room on the server, or (torch's
-    allocator says it in a RuntimeError) no memory at all."""
+def run_of(shown: Shown | RunKey) -> Run:
+    """The run behind a session's record or a key: from the store, or trained again (the same
+    network) if the store let it go. What a page keeps between reruns (fragments' arguments,
+    buttons' callables) holds keys and finds runs here, so that a run let go is freed."""
+    key = shown.key if isinstance(shown, Shown) else shown
+    return obtain(key, *data_for(key.config, key.data))
+
+
+def obtain(key: RunKey, corpus: Corpus, features: Features) -> Run:
+    """key's run from the store; if it is not there, queued and trained, with this page
+    following its progress (as every other page that asks for it meanwhile does)."""
+    store = server_store()
+    training = store.get(key)
+    if training is not None and training.run is not None:
+        return training.run
+
+    def recipe(should_stop, on_epoch) -> Run:
+        found = run_training(
+            key.config, corpus, features, on_epoch=on_epoch, should_stop=should_stop
+        )
+        found.data_source = key.data
+        return found
+
+    found = estimate(key.config, features.X_train, features.X_test.shape[0])
+    training = store.request(key, recipe, found.seconds, found.peak_bytes)
+    return follow(store, training, corpus.label_names)
+
+
+def follow(store: RunStore, training: Training, labels: tuple[str, ...]) -> Run:
+    """Shows training's place in the queue, then its epochs as they come, until it is done."""
+    config = training.key.config
+    if training.run is None:
+        live = st.empty()  # the queue's notice, the progress bar and the curves, while training
+        with live.container():
+            progress = st.progress(0.0, text="Waiting for a turn…")
+            _, draw = live_charts(config, labels)
+        drawn, drawn_at = 0, 0.0
+        with store.following(training):
+            while training.run is None and not training.error:
+                training.wait(POLL)
+                history = list(training.history)
+                progress.progress(
+                    len(history) / config.epochs, text=_progress_text(store, training, history)
+                )  # also where Streamlit stops this script if the person moved on
+                if len(history) > drawn and time.monotonic() - drawn_at >= CHART_EVERY:
+                    draw(history)
+                    drawn, drawn_at = len(history), time.monotonic()
+                if session_gone():
+                    st.stop()
+        live.empty()
+    if training.error:
+        st.error(training.error)
+        st.stop()
+    if training.limit_note:
+        st.warning(f"This run was {training.limit_note}: what it learned so far is shown.")
+    return training.run
+
+
+def _progress_text(store: RunStore, training: Training, history: list[EpochRecord]) -> str:
+    if training.state == "queued":
+        place, seconds = store.turns.ahead(training.job)
+        return (
+            f"Other visitors' networks are training: yours is {_ordinal(place)} in line, "
+            f"about {_duration(seconds)}…"
+        )
+    if not history:
+        return "Training: the first epoch…"
+    record = history[-1]
+    return (
+        f"Epoch {record.epoch}/{training.key.config.epochs} · test accuracy "
+        f"{record.test_accuracy:.1%}"
+    )
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _duration(seconds: float) -> str:
+    return f"{max(1, round(seconds))} s" if seconds < 90 else f"{seconds / 60:.0f} minutes"
+
+
+@contextlib.contextmanager
+def heavy_work(seconds: float, need: int):
+    """For work on a page as heavy as a training (a traced step copies the network with its
+    gradient and Adam's moments): it takes its turn in the server's queue, under a notice."""
+    turns = server_store().turns
+    job = Job(seconds, need)
+    progress = st.progress(0.0, text="Waiting for a turn…")
+
+    def show_place() -> bool:  # asked while waiting, under the queue's (reentrant) lock
+        place, wait = turns.ahead(job)
+        progress.progress(0.0, text=f"{_ordinal(place)} in line, about {_duration(wait)}…")
+        return session_gone()
+
     try:
-        return train_ui(config, corpus, features)
-    except NoRoom as error:
-        st.error(str(error))
-    except (MemoryError, RuntimeError) as error:
-        if isinstance(error, RuntimeError) and "memory" not in str(error).lower():
-            raise
-        st.error("This network does not fit in memory here: use fewer hidden units or words.")
-    st.stop()
+        turns.take(job, give_up=show_place)
+    except Cancelled:
+        st.stop()
+    try:
+        progress.progress(0.5, text="Working…")
+        yield
+    finally:
+        turns.leave(job)
+        progress.empty()
 
 
 CURVES = (
@@ -99,15 +200,6 @@ CURVES = (
     "(solid): a widening gap is overfitting",
     "**Each category's test accuracy**: which topic it learns first",
 )
-
-
-@contextlib.contextmanager
-def drawing(run: Run):
-    """While the page draws run, no other visitor's training releases its weights."""
-    with KEPT.showing(run):
-        if run.released:  # set aside since training_ui looked: the next run trains it again
-            st.rerun()
-        yield
 
 
 def live_charts(config: TrainConfig, labels: tuple[str, ...]):
@@ -130,109 +222,8 @@ def live_charts(config: TrainConfig, labels: tuple[str, ...]):
     return places, draw
 
 
-def train_ui(config: TrainConfig, corpus: Corpus, features: Features) -> Run:
-    """Trains with a progress bar and curves that grow as the epochs pass."""
-    live = st.empty()  # the progress bar and the curves, cleared when training ends
-    with live.container():
-        progress = st.progress(0.0, text=f"Training on {features.X_train.shape[0]:,} posts…")
-        _, draw = live_charts(config, corpus.label_names)
-    history = []
-    drawn = [time.monotonic()]
-
-    def on_epoch(record):
-        history.append(record)
-        progress.progress(
-            record.epoch / config.epochs,
-            text=f"Epoch {record.epoch}/{config.epochs} · test accuracy {record.test_accuracy:.1%}",
-        )
-        if record.epoch < config.epochs and time.monotonic() - drawn[0] >= CHART_EVERY:
-            draw(history)
-            drawn[0] = time.monotonic()
-
-    need = estimate(config, features.X_train, features.X_test.shape[0]).peak_bytes
-    with training_slot(progress, need):
-        run = run_training(config, corpus, features, on_epoch=on_epoch, should_stop=session_gone)
-    live.empty()
-    return run
-
-
-@contextlib.contextmanager
-def heavy_work(need: int):
-    """For work on a page that costs as much as training (a traced step copies the network
-    with its gradient and Adam's moments): it takes a training slot and its room too, or
-    raises NoRoom."""
-    progress = st.progress(0.0, text="Working…")
-    try:
-        with training_slot(progress, need):
-            yield
-    finally:
-        progress.empty()
-
-
-@contextlib.contextmanager
-def training_slot(progress, need: int = 0):
-    """One of the server's few training slots, shared by every session, and room for need more
-    bytes under the server's memory budget: a training waits its turn, under a notice, rather
-    than slowing every other to a crawl or running the host out of memory. Room is made by
-    releasing the runs shown least recently (any session's, not this one's) and, failing that,
-    by waiting for the trainings under way; with none under way and still no room, the page
-    says so and stops. Everything is given back however the training ends."""
-    if _SLOTS is not None and not _SLOTS.acquire(blocking=False):
-        while not _SLOTS.acquire(timeout=0.5):
-            # an update lets Streamlit stop this script if the person moved on meanwhile
-            progress.progress(0.0, text="Other visitors are training: yours starts next…")
-            if session_gone():
-                st.stop()
-    try:
-        _make_room(progress, need)
-        with _COUNT:
-            _TRAINING[0] += 1
-        try:
-            yield
-        finally:
-            with _COUNT:
-                _TRAINING[0] -= 1
-            release_freed_memory()  # the optimiser's state and the training's temporaries
-            _make_room(None, 0)  # the new run is kept: others may have to give way
-    finally:
-        if _SLOTS is not None:
-            _SLOTS.release()
-
-
-def _make_room(progress, need: int) -> None:
-    """Under the server's budget with need bytes more (see training_slot)."""
-    if not LIMITS.server_mb:
-        return
-    budget = (LIMITS.server_mb - HEADROOM_MB) * MB
-
-    def fits() -> bool:
-        return resident_bytes() + need <= budget
-
-    mine = (st.session_state.get("run"),)  # this page's run is never released for its own
-    KEPT.release_until(fits, spare=mine)
-    patience = time.monotonic() + DRAWING_PATIENCE
-    while not fits() and progress is not None:
-        with _COUNT:
-            others = _TRAINING[0]
-        drawn = KEPT.drawing() and time.monotonic() < patience  # pages finish in seconds
-        if not others and not drawn:  # nothing under way will give memory back
-            release_freed_memory()
-            if fits():
-                break
-            raise NoRoom(
-                f"This server is short of memory for this network now ({need / MB:,.0f} MB "
-                "more is needed): choose fewer hidden units or words, or try again in a minute."
-            )
-        progress.progress(0.0, text="Waiting for other visitors to free memory…")
-        time.sleep(0.5)
-        if session_gone():
-            st.stop()
-        KEPT.release_until(fits, spare=mine)
-
-
 def session_gone() -> bool:
-    """True once this page's session has ended (tab closed): its training stops at the next
-    epoch instead of running on for nobody."""
+    """True once this page's session has ended (tab closed): it stops following."""
     context = get_script_run_ctx(suppress_warning=True)
     if context is None or not runtime.exists():
         return False

@@ -7,6 +7,7 @@ import random
 import streamlit as st
 
 from textclf import charts
+from textclf.app.cache import chart
 from textclf.app.share import share_ui
 from textclf.app.source import data_for
 from textclf.explain import explain, highlighted_markdown
@@ -51,10 +52,10 @@ def try_it_ui(run: Run) -> None:
         if prediction.probabilities is None:
             return
         label, probability = prediction.ranked()[0]
+        labels = run.report.labels
         st.markdown(f"Most likely: **{markdown_literal(label)}** ({probability:.1%})")
-        st.altair_chart(
-            charts.probability_chart(prediction.ranked(), run.report.labels), width="stretch"
-        )
+        ranked = prediction.ranked()
+        chart(st, run, ("probabilities", text), lambda: charts.probability_chart(ranked, labels))
         st.caption(
             f"{prediction.known_words} of {prediction.total_words} words are in the vocabulary."
         )
@@ -82,7 +83,7 @@ def explanation_ui(run: Run, text: str, top_label: str) -> None:
     ranked = explanation.ranked(label, top=10)
     if ranked:
         right.markdown(f"**Each word's effect on {markdown_literal(label)}**")
-        right.altair_chart(charts.contribution_chart(ranked), width="stretch")
+        chart(right, run, ("why", text, label), lambda: charts.contribution_chart(ranked))
     if explanation.unknown:
         shown = ", ".join(explanation.unknown[:20]) + (
             " …" if len(explanation.unknown) > 20 else ""

@@ -1,0 +1,257 @@
+"""A class opening one link at once: N Chromium sessions against one `streamlit run` server.
+
+    SCIKIT_LEARN_DATA=/abs/path/to/scikit_learn_data .venv/bin/python bench/classroom.py \
+        --students 30 [--link 'seed={i}'] [--heavy 2] [--code ../before] [--out name]
+
+The server runs pinned to one core where `taskset` exists, the browser on the others. Each
+student opens the link ({i}: the student's number, from 0) within a few seconds of the others,
+waits for the first test accuracy, then asks Try it one question and waits for its answer.
+--heavy N: N tabs open the heaviest link the default limits allow, and start training, before
+the students come. --code DIR: the server runs another checkout (the code before a change),
+measured by this same script in the same sitting.
+
+Per student: seconds from opening the page to the first test accuracy and to the Try it answer,
+and every notice it showed (alerts and progress texts). For the server: CPU seconds and peak
+resident memory, from /proc. Prints a summary line and writes bench/results/classroom-NAME.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+         "--disable-component-update", "--disable-sync", "--disable-quic",
+         "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
+         "--disable-backgrounding-occluded-windows"]  # fmt: skip
+QUESTION = "The pitcher threw three strikes and the crowd cheered the home run"
+# all 20 groups, the widest layers and the longest run under the default limits (300 MB, 120 s)
+HEAVY_LINK = "categories=" + ",".join([
+    "alt.atheism", "comp.graphics", "comp.os.ms-windows.misc", "comp.sys.ibm.pc.hardware",
+    "comp.sys.mac.hardware", "comp.windows.x", "misc.forsale", "rec.autos", "rec.motorcycles",
+    "rec.sport.baseball", "rec.sport.hockey", "sci.crypt", "sci.electronics", "sci.med",
+    "sci.space", "soc.religion.christian", "talk.politics.guns", "talk.politics.mideast",
+    "talk.politics.misc", "talk.religion.misc",
+]) + "&hidden={hidden}&layers=2&epochs={epochs}&batch-size={batch}&seed={i}"  # fmt: skip
+
+# Runs in each page from its first script: times in ms since the navigation began, and every
+# alert or progress text the page showed.
+WATCH = """
+(() => {
+  const s = window.__class = {accuracy: null, answer: null, notices: []};
+  const seen = new Set();
+  const tick = () => {
+    const now = performance.now();
+    const shown = '[data-testid="stAlert"], [data-testid="stProgress"]';
+    for (const e of document.querySelectorAll(shown)) {
+      const text = e.innerText.trim().replace(/\\d+(\\.\\d+)?/g, '#');
+      if (text && !seen.has(text)) { seen.add(text); s.notices.push(text.slice(0, 200)); }
+    }
+    if (s.accuracy === null) {
+      const metric = [...document.querySelectorAll('[data-testid="stMetric"]')]
+        .find(m => m.innerText.includes('Test accuracy') && /\\d\\.\\d\\d%/.test(m.innerText));
+      if (metric) s.accuracy = now;
+    }
+    if (s.answer === null && s.asked && document.body.innerText.includes('Most likely:')) {
+      s.answer = now;
+    }
+    setTimeout(tick, 50);
+  };
+  tick();
+})()
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pinned(command: list[str], cores: str) -> list[str]:
+    return ["taskset", "-c", cores, *command] if shutil.which("taskset") else command
+
+
+def start_server(code: Path, log: Path) -> tuple[str, subprocess.Popen]:
+    port = _free_port()
+    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+               "--server.port", str(port), "--server.address", "127.0.0.1",
+               "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
+    process = subprocess.Popen(
+        _pinned(command, "0"),
+        cwd=code,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "_stcore/health", timeout=2):
+                return url, process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit(f"the server did not start: see {log}")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _state(page) -> dict:
+    try:
+        return page.evaluate("() => window.__class") or {}
+    except Exception:  # noqa: BLE001 - a page that crashed counts as never answering
+        return {}
+
+
+def run_class(args) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    code = Path(args.code).resolve()
+    name = args.out or f"{args.students}{'-heavy' if args.heavy else ''}"
+    log = ROOT / "bench" / "results" / f"classroom-{name}.log"
+    log.parent.mkdir(exist_ok=True)
+    url, server = start_server(code, log)
+    if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 1:
+        os.sched_setaffinity(0, os.sched_getaffinity(0) - {0})  # the browser: the other cores
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            if args.warm:  # a server that has served before: its data is loaded
+                warm = browser.new_page()
+                warm.add_init_script(WATCH)
+                warm.goto(url)
+                while _state(warm).get("accuracy") is None:
+                    time.sleep(0.2)
+                warm.close()
+                time.sleep(1)
+            profiler = None
+            if args.profile:  # where the server's time goes, as collapsed stacks
+                profiler = subprocess.Popen(["py-spy", "record", "--pid", str(server.pid),
+                                             "--format", "raw", "--output", args.profile,
+                                             "--nonblocking", "--threads"])  # fmt: skip
+            cpu0, started = cpu_seconds(server.pid), time.monotonic()
+            heavy = []
+            for i in range(args.heavy):
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                link = HEAVY_LINK.format(i=i, hidden=args.heavy_hidden, epochs=args.heavy_epochs,
+                                         batch=args.heavy_batch)  # fmt: skip
+                page.goto(url + "?" + link, wait_until="commit")
+                heavy.append(page)
+            if heavy:
+                time.sleep(args.heavy_head_start)
+            pages = []
+            for i in range(args.students):
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.add_init_script(WATCH)
+                query = args.link.format(i=i)
+                page.goto(url + ("?" + query if query else ""), wait_until="commit")
+                pages.append(page)
+                time.sleep(args.spread / max(args.students, 1))
+            asked = set()
+            deadline = time.monotonic() + args.timeout
+            while time.monotonic() < deadline:
+                states = [_state(p) for p in pages]
+                for i, (page, state) in enumerate(zip(pages, states, strict=True)):
+                    if state.get("accuracy") is not None and i not in asked:
+                        asked.add(i)
+                        try:
+                            box = page.get_by_label("Text to classify")
+                            box.fill(QUESTION, timeout=30_000)
+                            page.evaluate("() => { window.__class.asked = true; }")
+                            box.press("Control+Enter")
+                        except Exception:  # noqa: BLE001 - counted as no answer
+                            pass
+                if all(s.get("answer") is not None for s in states):
+                    break
+                time.sleep(0.5)
+            states = [_state(p) for p in pages]
+            seconds = time.monotonic() - started
+            cpu = cpu_seconds(server.pid) - cpu0
+            peak = peak_mb(server.pid)
+            if profiler is not None:
+                profiler.send_signal(signal.SIGINT)
+                profiler.wait(timeout=60)
+            browser.close()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    students = [
+        {
+            "first_accuracy_s": None if s.get("accuracy") is None else s["accuracy"] / 1000,
+            "answer_s": None if s.get("answer") is None else s["answer"] / 1000,
+            "notices": s.get("notices", []),
+        }
+        for s in states
+    ]
+    got = [s["first_accuracy_s"] for s in students if s["first_accuracy_s"] is not None]
+    answered = [s["answer_s"] for s in students if s["answer_s"] is not None]
+    notices = sorted({n for s in students for n in s["notices"]})
+    refused = [n for n in notices if "short of memory" in n or "cannot" in n or "limit" in n]
+    result = {
+        "students": args.students,
+        "link": args.link,
+        "heavy_tabs": args.heavy,
+        "code": str(code),
+        "got_result": len(got),
+        "answered": len(answered),
+        "first_accuracy_s_median": statistics.median(got) if got else None,
+        "first_accuracy_s_max": max(got) if got else None,
+        "answer_s_median": statistics.median(answered) if answered else None,
+        "server_cpu_s": round(cpu, 2),
+        "server_peak_mb": round(peak),
+        "wall_s": round(seconds, 1),
+        "notices": notices,
+        "refusals": refused,
+        "per_student": students,
+    }
+    (log.parent / f"classroom-{name}.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=10)
+    parser.add_argument("--link", default="", help="the query each student opens; {i}: number")
+    parser.add_argument("--heavy", type=int, default=0, help="tabs training the heaviest link")
+    parser.add_argument("--heavy-hidden", type=int, default=330)
+    parser.add_argument("--heavy-epochs", type=int, default=12)
+    parser.add_argument("--heavy-batch", type=int, default=16)
+    parser.add_argument("--heavy-head-start", type=float, default=20.0)
+    parser.add_argument("--code", default=str(ROOT), help="the checkout the server runs")
+    parser.add_argument("--spread", type=float, default=5.0, help="seconds to open every tab in")
+    parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--warm", action="store_true", help="load the data before the class")
+    parser.add_argument("--out", default="", help="name of the results file")
+    parser.add_argument("--profile", default="", help="py-spy's collapsed stacks to this file")
+    result = run_class(parser.parse_args())
+    summary = {k: v for k, v in result.items() if k not in ("per_student",)}
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
