@@ -37,8 +37,9 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--
          "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
          "--disable-backgrounding-occluded-windows"]  # fmt: skip
 QUESTION = "The pitcher threw three strikes and the crowd cheered the home run"
-# all 20 groups, the widest layers and the longest run under the default limits (300 MB, 120 s)
-HEAVY_LINK = "categories=" + ",".join([
+# all 20 groups, the widest layers and the longest run under the default limits (300 MB, 120 s):
+# with its defaults (--heavy-*), 299 MB and 116 s estimated
+HEAVY_LINK = "&".join(f"categories={group}" for group in [
     "alt.atheism", "comp.graphics", "comp.os.ms-windows.misc", "comp.sys.ibm.pc.hardware",
     "comp.sys.mac.hardware", "comp.windows.x", "misc.forsale", "rec.autos", "rec.motorcycles",
     "rec.sport.baseball", "rec.sport.hockey", "sci.crypt", "sci.electronics", "sci.med",
@@ -157,6 +158,7 @@ def run_class(args) -> dict:
             heavy = []
             for i in range(args.heavy):
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.add_init_script(WATCH)
                 link = HEAVY_LINK.format(i=i, hidden=args.heavy_hidden, epochs=args.heavy_epochs,
                                          batch=args.heavy_batch)  # fmt: skip
                 page.goto(url + "?" + link, wait_until="commit")
@@ -189,6 +191,7 @@ def run_class(args) -> dict:
                     break
                 time.sleep(0.5)
             states = [_state(p) for p in pages]
+            heavy_seen = [_state(p).get("notices", []) for p in heavy]
             seconds = time.monotonic() - started
             cpu = cpu_seconds(server.pid) - cpu0
             peak = peak_mb(server.pid)
@@ -226,6 +229,7 @@ def run_class(args) -> dict:
         "wall_s": round(seconds, 1),
         "notices": notices,
         "refusals": refused,
+        "heavy_tabs_saw": heavy_seen,
         "per_student": students,
     }
     (log.parent / f"classroom-{name}.json").write_text(json.dumps(result, indent=2))
@@ -237,9 +241,9 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=10)
     parser.add_argument("--link", default="", help="the query each student opens; {i}: number")
     parser.add_argument("--heavy", type=int, default=0, help="tabs training the heaviest link")
-    parser.add_argument("--heavy-hidden", type=int, default=330)
-    parser.add_argument("--heavy-epochs", type=int, default=12)
-    parser.add_argument("--heavy-batch", type=int, default=16)
+    parser.add_argument("--heavy-hidden", type=int, default=170)
+    parser.add_argument("--heavy-epochs", type=int, default=10)
+    parser.add_argument("--heavy-batch", type=int, default=1)
     parser.add_argument("--heavy-head-start", type=float, default=20.0)
     parser.add_argument("--code", default=str(ROOT), help="the checkout the server runs")
     parser.add_argument("--spread", type=float, default=5.0, help="seconds to open every tab in")

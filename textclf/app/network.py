@@ -30,12 +30,12 @@ def network_ui(run: Run) -> None:
                     "module": layer.kind,
                     "in → out": f"(B, {layer.input_shape[1]:,}) → (B, {layer.output_shape[1]:,})",
                     "weight as stored": " × ".join(f"{d:,}" for d in layer.weight_shape),
-                    "parameters": layer.parameters,
+                    "parameters": f"{layer.parameters:,}",
                     "then": ", ".join(layer.then),
                 }
                 for layer in table.layers
             ]
-        ).style.format({"parameters": "{:,}"}),
+        ),
         hide_index=True,
         width="stretch",
     )

@@ -142,12 +142,14 @@ class RunStore:
     def derived(self, training: Training, name: str, make: Callable[[], object]):
         """make(), computed once per run for every session; kept and evicted with the run."""
         with training._changed:  # two pages asking at once compute it once
-            if name not in training.derived:
+            added = name not in training.derived
+            if added:
                 training.derived[name] = make()
                 while len(training.derived) > MAX_DERIVED:  # texts typed in Try it, say
                     training.derived.pop(next(iter(training.derived)))
             value = training.derived[name]
-        self.evict()
+        if added:
+            self.evict()
         return value
 
     def nbytes(self) -> int:
