@@ -1,15 +1,16 @@
 """The app's latency as a person sees it, in Debian's Chromium driven by Playwright.
 
-    SCIKIT_LEARN_DATA=/abs/path/to/scikit_learn_data .venv/bin/python bench/browser.py
+    SCIKIT_LEARN_DATA=/abs/path/to/scikit_learn_data .venv/bin/python bench/browser.py [--code DIR]
 
 Starts `streamlit run streamlit_app.py` on localhost (the data cache warmed by one page load
 first), then measures in the page itself (performance.now(), a frame at a time):
 - first load: opening the app in a new tab until the first run's test accuracy shows (the
   headline a first visit reads: the page's first result);
-- Train: pressing Train (3 categories, tutorial settings) until the new run's test accuracy has
-  replaced the old one (its progress bar gone, the figure no longer marked stale), and until the
-  whole page has finished running.
-Prints medians and writes bench/results/browser.json. Needs requirements-dev.txt.
+- Train: a new seed entered (3 categories, tutorial settings otherwise), which trains a new run
+  at once, until the new run's test accuracy has replaced the old one (its progress bar gone,
+  the figure no longer marked stale), and until the whole page has finished running.
+--code DIR: the server runs another checkout (the code before a change). Prints medians and
+writes bench/results/browser-<the checkout's folder name>.json. Needs requirements-dev.txt.
 """
 
 from __future__ import annotations
@@ -91,14 +92,16 @@ def first_load(browser, url: str) -> dict:
 
 
 def train_presses(browser, url: str, presses: int) -> list[dict]:
-    """Train pressed again and again on one page (the same settings: each run is new)."""
+    """A new seed entered again and again on one page, each a new run trained at once (the same
+    settings again would be found in the server's store of runs, trained once)."""
     page, _ = _open(browser, url)
-    button = page.get_by_role("button", name="Train", exact=True)
+    seed = page.get_by_label("Seed")
     states = []
-    for _ in range(presses):
+    for i in range(presses):
         time.sleep(0.5)
         page.evaluate(f"({WATCH})(performance.now())")
-        button.click()
+        seed.fill(str(100 + i))
+        seed.press("Enter")
         state = _wait(page)
         state["training loop"] = _training_loop(page)
         states.append(state)
@@ -107,7 +110,11 @@ def train_presses(browser, url: str, presses: int) -> list[dict]:
 
 
 def main() -> int:
-    with streamlit_server("bench-browser.log") as (url, _), sync_playwright() as playwright:
+    code = Path(sys.argv[sys.argv.index("--code") + 1]) if "--code" in sys.argv else ROOT
+    with (
+        streamlit_server("bench-browser.log", cwd=code) as (url, _),
+        sync_playwright() as playwright,
+    ):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         first_load(browser, url)  # warms the data cache and builds the kernels, as a hosted app is
         loads = [first_load(browser, url) for _ in range(3)]
@@ -129,7 +136,7 @@ def main() -> int:
     )
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / "browser.json").write_text(json.dumps(result, indent=2))
+    (out / f"browser-{code.name}.json").write_text(json.dumps(result, indent=2))
     return 0
 
 

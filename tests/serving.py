@@ -23,9 +23,10 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(log_name: str = "streamlit.log", env: dict | None = None):
+def streamlit_server(log_name: str = "streamlit.log", env: dict | None = None, cwd=ROOT):
     """Yields (url, process) once the server answers its health check; stops it afterwards.
-    env: variables set for the server beside the test's own (its TEXTCLF_* limits)."""
+    env: variables set for the server beside the test's own (its TEXTCLF_* limits); cwd: the
+    checkout it runs (a benchmark's code before a change)."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / log_name, "wb")  # noqa: SIM115 - closed after the server stops
@@ -45,7 +46,7 @@ def streamlit_server(log_name: str = "streamlit.log", env: dict | None = None):
             "--browser.gatherUsageStats",
             "false",
         ],
-        cwd=ROOT,
+        cwd=cwd,
         env={**os.environ, **(env or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -84,3 +85,10 @@ def peak_memory_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         line = next(line for line in status if line.startswith("VmHWM:"))
     return int(line.split()[1]) / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time the process has used so far (user and system, every thread)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -11,7 +11,7 @@ import pytest
 
 from tests.realfiles import delimited, saying_rows, subject_rows
 from textclf.features import fit_features
-from textclf.tables import MAX_LABELS, DataProblem, corpus_from_tables, read_table
+from textclf.tables import MAX_LABELS, MAX_ROWS, DataProblem, corpus_from_tables, read_table
 
 
 @pytest.fixture(scope="module")
@@ -271,3 +271,27 @@ def test_an_upload_is_read_no_further_than_the_limit():
 
     with pytest.raises(DataProblem, match="the limit is 50 MB"):
         read_table(io.BufferedReader(Endless()), "upload.csv")
+
+
+def test_a_file_of_too_many_rows_is_refused_in_one_sentence():
+    rows = "text,label\n" + "".join(f"word{i} other,{i % 100}\n" for i in range(MAX_ROWS + 1))
+    for name, data in (
+        ("big.csv", rows.encode()),
+        (
+            "big.jsonl",
+            "".join(f'{{"text": "w{i}", "label": "a"}}\n' for i in range(MAX_ROWS + 1)).encode(),
+        ),
+    ):
+        with pytest.raises(DataProblem, match=rf"^{name} has over 100,000 rows: use a sample"):
+            read_table(data, name)
+
+
+@pytest.mark.parametrize("depth", [3, 1000, 100_000])
+def test_nested_json_lines_end_in_one_sentence(depth):
+    nested = "[" * depth + "]" * depth
+    data = f'{{"text": "hello there", "label": "a"}}\n{{"text": {nested}, "label": "b"}}\n'
+    with pytest.raises(
+        DataProblem,
+        match=r"^deep\.jsonl, line 2: (nested too deeply|the field 'text' holds a list)",
+    ):
+        read_table(data.encode(), "deep.jsonl")

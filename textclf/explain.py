@@ -24,6 +24,7 @@ from textclf.train import predict_logits
 UNRELIABLE_UNKNOWN_SHARE = 0.5  # more unknown words than this: the answer rests on little
 UNRELIABLE_MARGIN = 0.1  # top two probabilities closer than this: a coin toss
 MAX_EXPLAINED_CHARS = 20_000  # a long post's first ~3,000 words; the batch grows as words^2
+ROW_BLOCK_ENTRIES = 1_000_000  # nonzeros of the batch scored at once (12 MB)
 
 
 @dataclass(frozen=True)
@@ -54,14 +55,14 @@ def explain(classifier: Classifier, text: str) -> Explanation | None:
     vectorizer = classifier.vectorizer
     counts = CountVectorizer.transform(vectorizer, [text]).tocsr()  # (1, V) raw counts
     counts.sort_indices()
-    columns, values, k = counts.indices, counts.data, counts.nnz
-    # Row 0 is the text; row i + 1 the text without word i: a (k + 1, V) batch, O(k^2) entries.
-    keep = ~np.eye(k, dtype=bool)  # (k, k): row i keeps every word but i
-    indices = np.concatenate([columns, np.tile(columns, k)[keep.ravel()]])
-    data = np.concatenate([values, np.tile(values, k)[keep.ravel()]])
-    indptr = np.concatenate([[0], k + np.arange(k + 1) * (k - 1)])
-    batch = sp.csr_matrix((data, indices, indptr), shape=(k + 1, counts.shape[1]))
-    logits = predict_logits(classifier.model, weigh_counts(vectorizer, batch))
+    columns, k = counts.indices, counts.nnz
+    # Row 0 is the text; row i + 1 the text without word i: k + 1 rows, O(k^2) entries, built
+    # and scored a block of rows at a time so that a long text's batch never holds them all.
+    rows = max(1, ROW_BLOCK_ENTRIES // max(k, 1))
+    logits = torch.cat([
+        predict_logits(classifier.model, weigh_counts(vectorizer, _without_each(counts, i, rows)))
+        for i in range(-1, k, rows)
+    ])  # fmt: skip
     # float64: a confident answer's log-probability is within 1e-8 of 0, below float32's reach
     log_probabilities = torch.log_softmax(logits.double(), dim=1).numpy()  # (k + 1, classes)
     tokens = vectorizer.build_analyzer()(text)
@@ -76,6 +77,19 @@ def explain(classifier: Classifier, text: str) -> Explanation | None:
         total_words=len(tokens),
         warning=_warning(full, len(tokens), sum(t not in vectorizer.vocabulary_ for t in tokens)),
     )
+
+
+def _without_each(counts: sp.csr_matrix, start: int, rows: int) -> sp.csr_matrix:
+    """Rows start .. start + rows - 1 of the batch explain() scores: row -1 is the text itself,
+    row i the text without its word i."""
+    columns, values, k = counts.indices, counts.data, counts.nnz
+    dropped = np.arange(max(start, 0), min(start + rows, k))
+    keep = (np.arange(k)[None, :] != dropped[:, None]).ravel()  # each row: every word but one
+    indices = np.tile(columns, len(dropped))[keep]
+    data = np.tile(values, len(dropped))[keep]
+    indptr = np.arange(len(dropped) + 1) * (k - 1)
+    block = sp.csr_matrix((data, indices, indptr), shape=(len(dropped), counts.shape[1]))
+    return sp.vstack([counts, block], format="csr") if start < 0 else block
 
 
 def _warning(probabilities: np.ndarray, total: int, unknown: int) -> str | None:

@@ -25,6 +25,7 @@ __all__ = ["DataProblem", "Table", "corpus_from_tables", "guess_columns", "read_
 
 MAX_FILE_MB = 50
 MAX_LABELS = 100
+MAX_ROWS = 100_000  # a sample that trains in seconds; a hosted demo is no place for millions
 TEST_SIZE_RANGE = (0.05, 0.5)
 DELIMITERS = ",\t;|"
 TEXT_NAMES = (
@@ -130,12 +131,22 @@ def _json_lines(text: str, name: str) -> pd.DataFrame:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
+        if len(rows) == MAX_ROWS:
+            raise _too_many_rows(name)
         try:
             row = json.loads(line)
         except json.JSONDecodeError as error:
             raise DataProblem(f"{name}, line {number}: not JSON ({error.msg})") from None
+        except RecursionError:
+            raise DataProblem(f"{name}, line {number}: nested too deeply to be a row") from None
         if not isinstance(row, dict):
             raise DataProblem(f"{name}, line {number}: not a JSON object with named fields")
+        nested = next((k for k, v in row.items() if isinstance(v, (dict, list))), None)
+        if nested is not None:
+            raise DataProblem(
+                f"{name}, line {number}: the field {str(nested)[:40]!r} holds a list or an "
+                "object; each field must be text or a number"
+            )
         rows.append(row)
     frame = pd.DataFrame(rows)
     return frame.map(lambda v: "" if v is None or v != v else str(v)).astype(str)
@@ -197,6 +208,10 @@ def _first_line_is_data(frame: pd.DataFrame) -> bool:
     )
 
 
+def _too_many_rows(name: str) -> DataProblem:
+    return DataProblem(f"{name} has over {MAX_ROWS:,} rows: use a sample of its rows")
+
+
 def read_table(source: str | Path | bytes | BinaryIO, name: str | None = None) -> Table:
     """Reads a labelled file: a path, its bytes, or an open binary file (such as an upload)."""
     name = name or (Path(source).name if isinstance(source, (str, Path)) else "the file")
@@ -220,10 +235,13 @@ def read_table(source: str | Path | bytes | BinaryIO, name: str | None = None) -
                 dtype=str,
                 keep_default_na=False,
                 skip_blank_lines=True,
+                nrows=MAX_ROWS + 1,  # no more is read than it takes to say it is too many
             )
         except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as error:
             detail = str(error).strip().splitlines()[-1][:200]
             raise DataProblem(f"{name} cannot be read as a table: {detail}") from None
+    if len(frame) > MAX_ROWS:
+        raise _too_many_rows(name)
     frame.columns = [str(c).strip() for c in frame.columns]
     twice = frame.columns[frame.columns.duplicated()]
     if len(twice):

@@ -76,9 +76,10 @@ def vega_lite(chart: alt.TopLevelMixin) -> dict:
             datasets[name] = sink.getvalue().to_pybytes()
             part = part.copy(deep=False)
             part.data = alt.NamedData(name=name)
-        if hasattr(part, "layer"):
-            part = part.copy(deep=False)
-            part.layer = [named(layer) for layer in part.layer]
+        for compound in ("layer", "hconcat", "vconcat", "concat"):
+            if isinstance(getattr(part, compound, None), list):
+                part = part.copy(deep=False)
+                setattr(part, compound, [named(p) for p in getattr(part, compound)])
         return part
 
     spec = named(chart).to_dict(validate=False)
@@ -114,13 +115,17 @@ def newsgroups(
     )
 
 
-# Four files of at most the upload limit.
-@st.cache_data(max_entries=4, show_spinner="Reading the file…")
+# Four files of at most the upload limit, for as long as someone works on them: a person's file
+# leaves the server's caches ten minutes after its last use.
+FILE_TTL = "10m"
+
+
+@st.cache_data(max_entries=4, ttl=FILE_TTL, show_spinner="Reading the file…")
 def table(digest: str, name: str, _data: bytes) -> Table:
     return read_table(_data, name)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Vectorising your texts…")
+@st.cache_resource(max_entries=4, ttl=FILE_TTL, show_spinner="Vectorising your texts…")
 def own_file(
     own: OwnData, features: str, max_features: int, _data: bytes, _test_data: bytes | None
 ) -> tuple[Corpus, Features]:
@@ -144,14 +149,14 @@ def newsgroups_baseline(
     return baseline_report(*newsgroups(categories, remove, features, max_features))
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, ttl=FILE_TTL, show_spinner=False)
 def own_file_baseline(
     own: OwnData, features: str, max_features: int, _data: bytes, _test_data: bytes | None
 ) -> Report:
     return baseline_report(*own_file(own, features, max_features, _data, _test_data))
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_data(max_entries=4, ttl=FILE_TTL, show_spinner=False)
 def own_file_export(own: OwnData, _data: bytes, _test_data: bytes | None) -> export.OwnData:
     """How the Code tab's script reads a person's file: read and checked once per file."""
     return export.own_data(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from textclf import charts
-from textclf.app.cache import derived
+from textclf.app.cache import chart, derived
 from textclf.app.settings import key
 from textclf.config import METADATA
 from textclf.data import Corpus
@@ -51,16 +51,22 @@ def learned_ui(run: Run, corpus: Corpus, features: Features) -> None:
     for i, (label, ranked) in enumerate(words.items()):
         with columns[i % len(columns)]:
             st.markdown(f"**{markdown_literal(label)}**")
-            chart = charts.contribution_chart(ranked, axis="log-probability gained, alone")
-            st.altair_chart(chart, width="stretch")
+            chart(
+                st,
+                run,
+                ("top words", label),
+                lambda r=ranked: charts.contribution_chart(r, axis="log-probability gained, alone"),
+            )
     st.markdown("**The test posts as the last hidden layer sees them** (PCA to two dimensions)")
     st.caption("Each dot a test post, coloured by its true group; hover for its subject line.")
-    st.altair_chart(
-        charts.hidden_map_chart(
+    chart(
+        st,
+        run,
+        "map",
+        lambda: charts.hidden_map_chart(
             found["map"],
             [run.report.labels[y] for y in corpus.test_labels],
             [subject_line(t) for t in corpus.test_texts],
             run.report.labels,
         ),
-        width="stretch",
     )

@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from textclf import charts
+from textclf.app.cache import chart
 from textclf.app.training import run_of
 from textclf.serve.store import RunKey
 from textclf.text import markdown_literal
@@ -76,21 +77,30 @@ def replay_ui(key: RunKey) -> None:
         "last epoch's PCA, fixed for every epoch."
     )
     map_column, matrix_column = st.columns(2)
-    map_column.altair_chart(
-        charts.replay_map_chart(
-            snapshots.points[e], [labels[y] for y in snapshots.labels], labels, domain
-        ),
-        width="stretch",
+    groups = [labels[y] for y in snapshots.labels]
+    chart(
+        map_column,
+        run,
+        ("replay map", epoch),
+        lambda: charts.replay_map_chart(snapshots.points[e], groups, labels, domain),
     )
-    matrix_column.altair_chart(
-        charts.confusion_chart(snapshots.confusions[e], labels), width="stretch"
+    chart(
+        matrix_column,
+        run,
+        ("replay matrix", epoch),
+        lambda: charts.confusion_chart(snapshots.confusions[e], labels),
     )
     if snapshots.probe and not np.isnan(snapshots.probe_probabilities[e]).any():
         matrix_column.caption(f"The example “{markdown_literal(snapshots.probe)}” at epoch {epoch}")
         ranked = sorted(
             zip(labels, snapshots.probe_probabilities[e].tolist(), strict=True), key=lambda p: -p[1]
         )
-        matrix_column.altair_chart(charts.probability_chart(ranked, labels), width="stretch")
+        chart(
+            matrix_column,
+            run,
+            ("replay example", epoch),
+            lambda: charts.probability_chart(ranked, labels),
+        )
     if playing:
         time.sleep(PLAY_EVERY)
         try:

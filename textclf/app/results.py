@@ -96,12 +96,15 @@ def where_it_goes_wrong_ui(run: Run, corpus: Corpus, baseline: Report) -> None:
     with left:
         st.markdown("**The network's confusion matrix**")
         st.caption("Rows: the post's true group. Columns: its answer. The diagonal is right.")
-        st.altair_chart(charts.confusion_chart(report.confusion, report.labels), width="stretch")
+        chart(st, run, "matrix", lambda: charts.confusion_chart(report.confusion, report.labels))
     with right:
         st.markdown(f"**ComplementNB's, on the same features: {baseline.accuracy:.2%}**")
         st.caption("Where a linear model errs, for comparison.")
-        st.altair_chart(
-            charts.confusion_chart(baseline.confusion, baseline.labels), width="stretch"
+        chart(
+            st,
+            run,
+            "baseline matrix",
+            lambda: charts.confusion_chart(baseline.confusion, baseline.labels),
         )
     drilldown_ui(key_of(run), corpus)
 
@@ -110,7 +113,7 @@ def where_it_goes_wrong_ui(run: Run, corpus: Corpus, baseline: Report) -> None:
     for i, scores in enumerate(report.per_class):
         with columns[i % len(columns)]:
             st.markdown(f"**{markdown_literal(scores.label)}**")
-            st.altair_chart(charts.one_vs_rest_chart(scores), width="stretch")
+            chart(st, run, ("2 x 2", i), lambda s=scores: charts.one_vs_rest_chart(s))
             st.caption(
                 f"precision {scores.precision:.3f} · recall {scores.recall:.3f} · "
                 f"F1 {scores.f1:.3f}"

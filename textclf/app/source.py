@@ -111,12 +111,7 @@ def source_ui() -> OwnData | None:
             "text column and a label column. The network trains on it as on the newsgroups."
         )
         st.stop()
-    if LIMITS.upload_mb and upload.size > LIMITS.upload_mb * 2**20:
-        st.error(
-            f"This file is {upload.size / 2**20:.1f} MB and this server takes files of up to "
-            f"{LIMITS.upload_mb} MB: upload a sample of its rows."
-        )
-        st.stop()
+    _refuse_if_too_large(upload)
     digest = _store_file(upload)
     try:
         table = cache.table(digest, upload.name, st.session_state["files"][digest])
@@ -133,6 +128,8 @@ def source_ui() -> OwnData | None:
     test_upload = bar.file_uploader(
         "Separate test file (optional)", type=OWN_FILE_TYPES, key="own_test_file"
     )
+    if test_upload is not None:
+        _refuse_if_too_large(test_upload)
     test_size = bar.slider(
         "Held out for testing",
         *TEST_SIZE_RANGE,
@@ -151,6 +148,16 @@ def source_ui() -> OwnData | None:
         test_name=test_upload.name if test_upload else "",
         test_digest=_store_file(test_upload) if test_upload else "",
     )
+
+
+def _refuse_if_too_large(upload) -> None:
+    """One sentence, before a byte of the file is read, and the page stops."""
+    if LIMITS.upload_mb and upload.size > LIMITS.upload_mb * 2**20:
+        st.error(
+            f"{markdown_literal(upload.name)} is {upload.size / 2**20:.1f} MB and this server "
+            f"takes files of up to {LIMITS.upload_mb} MB: upload a sample of its rows."
+        )
+        st.stop()
 
 
 def vectorised_ui(config: TrainConfig, own: OwnData | None) -> tuple[Corpus, Features]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from textclf.config import TrainConfig
+from textclf.memory import release_freed_memory
 from textclf.pipeline import Run
 from textclf.serve.turns import Cancelled, Job, Turns
 from textclf.train import EpochRecord
@@ -216,6 +217,7 @@ class RunStore:
         finally:
             self.turns.leave(job)
             training._notify()
+            release_freed_memory()  # the optimiser's state and the training's temporaries
         self.evict()
 
     def evict(self) -> None:
@@ -236,3 +238,4 @@ class RunStore:
                 dropped += 1
         if dropped:
             gc.collect()
+            release_freed_memory()
