@@ -377,25 +377,34 @@ def test_settings_that_cannot_train_are_stopped_before_training(app):
     assert current_run(app) is first
 
 
-@pytest.mark.parametrize("given_as", ["path", "upload"])
-def test_offline_app_takes_the_archive(tmp_path, monkeypatch, given_as):
+def test_offline_app_unpacks_the_hosts_archive(tmp_path, monkeypatch):
     import streamlit as st
 
     monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path))  # no cache here and no network
-    st.cache_data.clear()  # other tests' data sets must not hide the missing cache
+    monkeypatch.setenv("TEXTCLF_ARCHIVE", str(ARCHIVE))  # the host's copy
+    st.cache_resource.clear()  # other tests' data sets must not hide the missing cache
     at = AppTest.from_file(APP, default_timeout=180).run()
-    assert not at.exception
-    assert "20news-bydate.tar.gz" in at.error[0].value.replace("\\", "")  # markdown escapes
-    if given_as == "path":
-        at.text_input(key="archive_path").input(str(ARCHIVE)).run()
-    else:
-        archive = (ARCHIVE.name, ARCHIVE.read_bytes(), "application/gzip")
-        at.file_uploader(key="archive_file").set_value(archive).run()
     assert not at.exception and not at.error
     assert (tmp_path / "20news-bydate_py3.pkz").exists()
     assert accuracy_shown(at) == pytest.approx(current_run(at).report.accuracy, abs=5e-5)
     assert current_run(at).report.accuracy > 0.9
-    st.cache_data.clear()  # later tests read the team's cache again
+    st.cache_resource.clear()  # later tests read the team's cache again
+
+
+def test_offline_a_visitor_can_neither_name_a_server_path_nor_give_the_data(tmp_path, monkeypatch):
+    """Only the host provides the data every visitor reads."""
+    import streamlit as st
+
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path))
+    monkeypatch.delenv("TEXTCLF_ARCHIVE", raising=False)
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception
+    said = at.error[0].value.replace("\\", "")
+    assert "no copy of 20 Newsgroups" in said and "Your own file" in said
+    assert not at.main.text_input and not at.main.get("file_uploader")  # nothing to give
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # nothing unpacked or written
+    st.cache_resource.clear()
 
 
 def test_a_link_that_cannot_train_keeps_the_defaults_and_says_why():

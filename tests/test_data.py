@@ -81,3 +81,23 @@ def test_without_data_or_network_the_tests_stop_with_one_clear_error(tmp_path):
     assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
     assert "could not be loaded from ~/scikit_learn_data" in result.stderr
     assert "SCIKIT_LEARN_DATA" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_archive_that_unpacks_past_the_official_ones_size_is_refused_unread(tmp_path):
+    """70 members of 0.9 MB of zeros: a 70 KB file that would unpack to 63 MB. Refused from its
+    headers, with nothing unpacked or written."""
+    import io
+    import tarfile
+
+    archive = tmp_path / "20news-bydate.tar.gz"
+    block = bytes(int(0.9 * 2**20))
+    with tarfile.open(archive, "w:gz") as tar:
+        for i in range(70):
+            member = tarfile.TarInfo(f"20news-bydate-train/sci.space/{i}")
+            member.size = len(block)
+            tar.addfile(member, io.BytesIO(block))
+    assert archive.stat().st_size < 2**20
+    home = tmp_path / "home"
+    with pytest.raises(DataUnavailable, match="unpacks to more than the official archive's"):
+        install_archive(archive, home)
+    assert not home.exists()

@@ -43,6 +43,9 @@ HOW_TO_GET_DATA = (
     "archive 20news-bydate.tar.gz instead (--archive on the command line)."
 )
 CACHE_FILE = "20news-bydate_py3.pkz"  # the name fetch_20newsgroups reads and writes
+# The official archive: 13.7 MB packed, 18,888 members, 34 MB unpacked, none over 0.2 MB. An
+# archive past these caps is refused before it is unpacked (a small file can unpack to GBs).
+MAX_ARCHIVE_MB, MAX_MEMBERS, MAX_UNPACKED_MB, MAX_MEMBER_MB = 20, 25_000, 60, 1
 ARCHIVE_FOLDERS = ("20news-bydate-train", "20news-bydate-test")
 
 
@@ -66,16 +69,19 @@ def install_archive(archive: str | Path, home: str | Path | None = None) -> Path
     home = Path(home or data_home())
     name = Path(archive).name
     try:
+        if Path(archive).stat().st_size > MAX_ARCHIVE_MB * 2**20:
+            raise DataUnavailable(f"{name} is larger than the official archive's 14 MB")
         with tempfile.TemporaryDirectory() as folder:
             with tarfile.open(archive, "r:gz") as tar:
-                names = set(tar.getnames())
+                members = _checked_members(tar, name)
+                names = {member.name for member in members}
                 missing = [f for f in ARCHIVE_FOLDERS if f not in names]
                 if missing:
                     raise DataUnavailable(
                         f"{name} is not the 20 Newsgroups by-date archive: it has no "
                         f"{' or '.join(missing)} folder"
                     )
-                tar.extractall(folder, filter="data")
+                tar.extractall(folder, members=members, filter="data")
             cache = {
                 subset: load_files(Path(folder) / f"20news-bydate-{subset}", encoding="latin1")
                 for subset in ("train", "test")
@@ -87,6 +93,25 @@ def install_archive(archive: str | Path, home: str | Path | None = None) -> Path
     except (OSError, EOFError, tarfile.TarError, zlib.error) as error:
         raise DataUnavailable(f"{name} could not be used: {error}") from error
     return home
+
+
+def _checked_members(tar: tarfile.TarFile, name: str) -> list[tarfile.TarInfo]:
+    """The archive's members, read header by header and refused at the first that passes the
+    official archive's caps, before anything is unpacked."""
+    members, unpacked = [], 0
+    for member in tar:
+        members.append(member)
+        unpacked += member.size
+        if (
+            len(members) > MAX_MEMBERS
+            or member.size > MAX_MEMBER_MB * 2**20
+            or unpacked > MAX_UNPACKED_MB * 2**20
+        ):
+            raise DataUnavailable(
+                f"{name} is not the 20 Newsgroups by-date archive: it unpacks to more than the "
+                f"official archive's {MAX_MEMBERS:,} files of {MAX_UNPACKED_MB} MB"
+            )
+    return members
 
 
 def writable_data_home() -> Path:

@@ -1,11 +1,10 @@
-"""The data the network learns from: 20 Newsgroups, a person's own file, or (offline) the
-newsgroups from a copy of their archive. A file's bytes live in the session's file store."""
+"""The data the network learns from: 20 Newsgroups (offline, from the host's copy of their
+archive), or a person's own file. A file's bytes live in the session's file store."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 
 import streamlit as st
 
@@ -165,7 +164,7 @@ def vectorised_ui(config: TrainConfig, own: OwnData | None) -> tuple[Corpus, Fea
     try:
         corpus, features = data_for(config, own)
     except DataUnavailable as error:
-        archive_ui(error)  # offline: asks for the archive, then reruns
+        archive_ui(error)  # offline: the host's archive, if it gave one, then reruns
     except DataProblem as error:
         st.error(f"Your texts cannot be used this way: {markdown_literal(str(error))}")
         st.stop()
@@ -174,34 +173,28 @@ def vectorised_ui(config: TrainConfig, own: OwnData | None) -> tuple[Corpus, Fea
     return corpus, features
 
 
-def _install_archive(path: str) -> None:
-    home = writable_data_home()
-    install_archive(path, home)
-    if home != data_home():  # the usual place is read-only: every later load looks here
-        os.environ["SCIKIT_LEARN_DATA"] = str(home)
+HOST_ARCHIVE = "TEXTCLF_ARCHIVE"  # the host's copy of 20news-bydate.tar.gz, for an offline server
 
 
 def archive_ui(error: DataUnavailable) -> None:
-    """Offline: the data set from a local copy of its official archive, by path or upload."""
-    st.error(markdown_literal(str(error)))
-    st.markdown(
-        "**Offline?** Give this app the official archive `20news-bydate.tar.gz` (14 MB): "
-        "its path on the machine that runs the app, or upload it."
+    """Offline: the host's copy of the official archive (TEXTCLF_ARCHIVE), unpacked once into
+    scikit-learn's cache. Only the host provides the data every visitor reads: a visitor never
+    names a path on the server, and never uploads a data set for others."""
+    archive = os.environ.get(HOST_ARCHIVE)
+    if archive:
+        try:
+            with st.spinner("Unpacking the host's archive into scikit-learn's cache…"):
+                home = writable_data_home()
+                install_archive(archive, home)
+                if home != data_home():  # the usual place is read-only: every load looks here
+                    os.environ["SCIKIT_LEARN_DATA"] = str(home)
+            st.rerun()
+        except DataUnavailable:
+            pass  # what the host gave cannot be used: said below, in the host's terms only
+    st.error(
+        "This server has no copy of 20 Newsgroups and cannot download one. Its host provides "
+        "it (SCIKIT_LEARN_DATA, or the official archive named by TEXTCLF_ARCHIVE; see the "
+        "README's Offline section). Meanwhile, train on your own file: choose **Your own file** "
+        "in the sidebar."
     )
-    path = st.text_input("Path of 20news-bydate.tar.gz", key="archive_path")
-    upload = st.file_uploader("or upload it", type=["gz", "tgz"], key="archive_file")
-    if not path and upload is None:
-        st.stop()
-    try:
-        with st.spinner("Unpacking the archive into scikit-learn's cache (a few seconds)…"):
-            if upload is not None:
-                with tempfile.NamedTemporaryFile(suffix=".tar.gz") as copy:
-                    copy.write(upload.getvalue())
-                    copy.flush()
-                    _install_archive(copy.name)
-            else:
-                _install_archive(path.strip())
-    except DataUnavailable as failure:
-        st.error(markdown_literal(str(failure)))
-        st.stop()
-    st.rerun()
+    st.stop()
