@@ -1,6 +1,7 @@
 """`python -m textclf code`'s script: run in a fresh process, it scores what `train` scores."""
 
 import ast
+import json
 import subprocess
 import sys
 
@@ -78,6 +79,20 @@ def test_the_script_reads_your_own_file_as_train_does(tmp_path):
     corpus = corpus_from_tables(read_table(path))
     app = run(TUTORIAL, corpus)
     assert float(last.split()[1]) == pytest.approx(app.report.accuracy, abs=0.01)
+
+
+@pytest.mark.parametrize("name", ["spaced.csv", "spaced.jsonl"])
+def test_the_script_reads_column_names_with_spaces_around_them_as_train_does(tmp_path, name):
+    rows = subject_rows()[:1500]
+    path = tmp_path / name
+    if name.endswith(".csv"):
+        path.write_text(delimited(rows, [" subject ", " group "]))
+    else:
+        path.write_text("".join(json.dumps({"subject ": t, " group": g}) + "\n" for t, g in rows))
+    printed = textclf_code("--data", str(path), "--epochs", "2")
+    assert printed.returncode == 0, printed.stderr
+    last = run_script(printed.stdout, tmp_path)[-1]
+    assert last.startswith("accuracy ") and float(last.split()[1]) > 0.5
 
 
 def build_config(args: list[str]) -> TrainConfig:

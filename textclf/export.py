@@ -187,9 +187,11 @@ test_texts, y_test = test.data, test.target"""
 
 _READ = '''
 def read(path, encoding{delimiter}):
-    """(texts, labels) of the rows that have both, stripped as the app strips them."""
+    """(texts, labels) of the rows that have both, names and values stripped as the app strips
+    them."""
     with open(path, encoding=encoding, newline="") as f:
 {rows}
+    rows = [{{str(name).strip(): value for name, value in row.items()}} for row in rows]
     pairs = [[row.get(TEXT), row.get(LABEL)] for row in rows]
     pairs = [["" if v is None else str(v).strip() for v in pair] for pair in pairs]
     pairs = [pair for pair in pairs if all(pair)]
