@@ -57,7 +57,12 @@ def chart(place, run: Run, name, make: Callable[[], alt.TopLevelMixin]) -> None:
     validates a chart as it builds and converts it (15-30 ms of the server's core each time,
     most of what a visitor cost it), so the store keeps its Vega-Lite spec, the data as Arrow
     bytes, which Streamlit sends as they are."""
-    spec = derived(run, ("chart", name), lambda: vega_lite(make()))
+    draw_spec(place, derived(run, ("chart", name), lambda: vega_lite(make())))
+
+
+def draw_spec(place, spec: dict) -> None:
+    """A spec made by vega_lite, drawn in place (Streamlit takes its datasets out of the spec it
+    is given: a copy, so that the kept one stays whole)."""
     drawn = copy.deepcopy({k: v for k, v in spec.items() if k != "datasets"})
     place.vega_lite_chart({**drawn, "datasets": dict(spec["datasets"])}, width="stretch")
 

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from textclf import charts
-from textclf.app.cache import chart, key_of
-from textclf.app.training import live_charts, run_of
+from textclf.app.cache import chart, derived, draw_spec, key_of, vega_lite
+from textclf.app.training import curve_places, curves, run_of
 from textclf.data import Corpus
 from textclf.explain import explain, highlighted_markdown
 from textclf.metrics import Report
@@ -75,19 +75,13 @@ def headline_ui(run: Run, previous, corpus: Corpus, baseline: Report) -> None:
 def how_it_learned_ui(run: Run) -> None:
     """The curves of the run: loss, train and test accuracy, and each category's (built once
     per run for every visitor)."""
-    places, _ = live_charts(run.config, run.report.labels)
-    epochs, labels = run.config.epochs, run.report.labels
-    for place, name, make in zip(
-        places,
-        ("loss", "accuracy", "category accuracy"),
-        (
-            lambda: charts.loss_chart(run.history, epochs),
-            lambda: charts.accuracy_chart(run.history, epochs),
-            lambda: charts.category_accuracy_chart(run.history, epochs, labels),
-        ),
-        strict=True,
-    ):
-        chart(place, run, name, make)
+    specs = derived(
+        run,
+        "curves",
+        lambda: [vega_lite(c) for c in curves(run.history, run.config.epochs, run.report.labels)],
+    )
+    for place, spec in zip(curve_places(), specs, strict=True):
+        draw_spec(place, spec)
 
 
 def where_it_goes_wrong_ui(run: Run, corpus: Corpus, baseline: Report) -> None:

@@ -14,7 +14,7 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from textclf import charts
-from textclf.app.cache import OwnData, server_store
+from textclf.app.cache import OwnData, draw_spec, server_store, vega_lite
 from textclf.app.source import data_for
 from textclf.budget import estimate
 from textclf.config import TrainConfig
@@ -121,7 +121,7 @@ def follow(store: RunStore, training: Training, labels: tuple[str, ...]) -> Run:
         live = st.empty()  # the queue's notice, the progress bar and the curves, while training
         with live.container():
             progress = st.progress(0.0, text="Waiting for a turn…")
-            _, draw = live_charts(config, labels)
+            places = curve_places()
         drawn, drawn_at = 0, 0.0
         with store.following(training):
             while training.run is None and not training.error:
@@ -131,7 +131,13 @@ def follow(store: RunStore, training: Training, labels: tuple[str, ...]) -> Run:
                     len(history) / config.epochs, text=_progress_text(store, training, history)
                 )  # also where Streamlit stops this script if the person moved on
                 if len(history) > drawn and time.monotonic() - drawn_at >= CHART_EVERY:
-                    draw(history)
+                    specs = store.derived(  # built once an epoch for every follower
+                        training,
+                        ("curves", len(history)),
+                        lambda h=history: [vega_lite(c) for c in curves(h, config.epochs, labels)],
+                    )
+                    for place, spec in zip(places, specs, strict=True):
+                        draw_spec(place, spec)
                     drawn, drawn_at = len(history), time.monotonic()
                 if session_gone():
                     st.stop()
@@ -202,24 +208,21 @@ CURVES = (
 )
 
 
-def live_charts(config: TrainConfig, labels: tuple[str, ...]):
-    """Three places side by side (stacked on a phone), each under its title, for the curves;
-    and a function that draws a history into them."""
+def curve_places() -> list:
+    """Three places side by side (stacked on a phone), each under its title, for the curves."""
     places = []
     for column, title in zip(st.columns(3), CURVES, strict=True):
         column.caption(title)
         places.append(column.empty())
+    return places
 
-    def draw(history):
-        drawn = (
-            charts.loss_chart(history, config.epochs),
-            charts.accuracy_chart(history, config.epochs),
-            charts.category_accuracy_chart(history, config.epochs, labels),
-        )
-        for place, chart in zip(places, drawn, strict=True):
-            place.altair_chart(chart, width="stretch")
 
-    return places, draw
+def curves(history: list[EpochRecord], epochs: int, labels: tuple[str, ...]) -> tuple:
+    return (
+        charts.loss_chart(history, epochs),
+        charts.accuracy_chart(history, epochs),
+        charts.category_accuracy_chart(history, epochs, labels),
+    )
 
 
 def session_gone() -> bool:
