@@ -23,7 +23,7 @@ def test_a_run_the_store_lets_go_is_collected(corpus, features):
             need=0,
         )
         with store.following(training):
-            while training.run is None:
+            while not training.ended.is_set():
                 training.wait(0.1)
         models.append(weakref.ref(training.run.classifier.model))
         del training

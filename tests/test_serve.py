@@ -37,7 +37,7 @@ def request(store, config, corpus, features, calls=None):
 def follow(store, training, seen):
     """A page following training: what it sees of the epochs, each time it looks."""
     with store.following(training):
-        while training.run is None and not training.error:
+        while not training.ended.is_set():
             training.wait(0.05)
             seen.append(len(training.history))
 
@@ -79,7 +79,7 @@ def test_a_short_run_overtakes_a_long_one(corpus, features):
     asked = time.monotonic()
     short = request(store, replace(TUTORIAL, epochs=2), corpus, features)
     with store.following(short):
-        while short.run is None and not short.error:
+        while not short.ended.is_set():
             short.wait(0.1)
     waited = time.monotonic() - asked
     assert short.run is not None and long.run is None  # done before the long one

@@ -5,7 +5,6 @@ runs themselves live in the server's store (textclf.serve.store), not here."""
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Callable
 
@@ -60,11 +59,18 @@ def chart(place, run: Run, name, make: Callable[[], alt.TopLevelMixin]) -> None:
     draw_spec(place, derived(run, ("chart", name), lambda: vega_lite(make())))
 
 
+def dataframe(place, run: Run, name, make: Callable[[], pd.DataFrame], **options) -> None:
+    """make()'s table in place, built and turned into Arrow once per run and name."""
+    table = derived(
+        run, ("table", name), lambda: pa.Table.from_pandas(make(), preserve_index=False)
+    )
+    place.dataframe(table, hide_index=True, width="stretch", **options)
+
+
 def draw_spec(place, spec: dict) -> None:
-    """A spec made by vega_lite, drawn in place (Streamlit takes its datasets out of the spec it
-    is given: a copy, so that the kept one stays whole)."""
-    drawn = copy.deepcopy({k: v for k, v in spec.items() if k != "datasets"})
-    place.vega_lite_chart({**drawn, "datasets": dict(spec["datasets"])}, width="stretch")
+    """A spec made by vega_lite, drawn in place. Streamlit sets and takes out top-level keys of
+    the spec it is given (autosize, datasets): it gets a copy of those, the kept one stays whole."""
+    place.vega_lite_chart({**spec, "datasets": dict(spec["datasets"])}, width="stretch")
 
 
 def vega_lite(chart: alt.TopLevelMixin) -> dict:

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from textclf import charts
-from textclf.app.cache import chart
+from textclf.app.cache import chart, dataframe, derived
 from textclf.explain import MAX_EXPLAINED_CHARS
 from textclf.network import forward_trace, layer_table, network_dot
 from textclf.pipeline import Run
@@ -16,14 +16,17 @@ from textclf.text import markdown_literal
 
 
 def network_ui(run: Run) -> None:
-    table = layer_table(run.classifier.model)
+    table = derived(run, "layers", lambda: layer_table(run.classifier.model))
     st.markdown(
         f"**{table.total:,} parameters**, `sum(p.numel() for p in model.parameters())`: "
         "every weight and bias below. B is the number of posts that go through at once (150 "
         "while training, with the tutorial's batch)."
     )
-    st.dataframe(
-        pd.DataFrame(
+    dataframe(
+        st,
+        run,
+        "layers",
+        lambda: pd.DataFrame(
             [
                 {
                     "layer": layer.name,
@@ -36,8 +39,6 @@ def network_ui(run: Run) -> None:
                 for layer in table.layers
             ]
         ),
-        hide_index=True,
-        width="stretch",
     )
     st.caption(
         "nn.Linear stores its weight as (out, in) and computes x @ weight.T + bias. The first "
@@ -45,7 +46,7 @@ def network_ui(run: Run) -> None:
         "does: a post reads only the rows of its words."
     )
     drawing, forward = st.columns([2, 3])
-    drawing.graphviz_chart(network_dot(table), width="stretch")
+    drawing.graphviz_chart(derived(run, "dot", lambda: network_dot(table)), width="stretch")
     with forward:
         forward_ui(run)
 
@@ -53,7 +54,7 @@ def network_ui(run: Run) -> None:
 def forward_ui(run: Run) -> None:
     """The forward pass of the try-it text (or the example sentence), layer by layer."""
     text = (st.session_state.get("text") or PROBE)[:MAX_EXPLAINED_CHARS]
-    trace = forward_trace(run.classifier, text)
+    trace = derived(run, ("forward", text), lambda: forward_trace(run.classifier, text))
     st.markdown("#### One text through the network")
     source = "the text in the Try it box" if st.session_state.get("text") else "an example"
     st.caption(f"The forward pass of {source}: {markdown_literal(text[:160])}")
@@ -61,9 +62,14 @@ def forward_ui(run: Run) -> None:
         st.info("None of its words is in the vocabulary: every input is zero.")
         return
     kind = "TF-IDF weight" if run.config.features == "tfidf" else "count"
-    words = pd.DataFrame([{"word": w.word, kind: w.value} for w in trace.inputs[:40]])
     st.markdown(f"**In: {len(trace.inputs)} known words** (of {run.classifier.words.size:,})")
-    st.dataframe(words, hide_index=True, width="stretch", height=180)
+    dataframe(
+        st,
+        run,
+        ("words", text),
+        lambda: pd.DataFrame([{"word": w.word, kind: w.value} for w in trace.inputs[:40]]),
+        height=180,
+    )
     if trace.unknown_words:
         st.caption(f"{trace.unknown_words} words the network never saw feed nothing.")
     for layer in trace.hidden:
@@ -75,14 +81,15 @@ def forward_ui(run: Run) -> None:
             st, run, ("units", text, layer.name), lambda v=layer.values: charts.activation_strip(v)
         )
     st.markdown("**Out**: the logits, then softmax turns them into probabilities")
-    st.dataframe(
-        pd.DataFrame(
+    dataframe(
+        st,
+        run,
+        ("out", text),
+        lambda: pd.DataFrame(
             {
                 "category": trace.labels,
                 "logit": trace.logits.round(3),
                 "probability": trace.probabilities.round(4),
             }
         ),
-        hide_index=True,
-        width="stretch",
     )

@@ -117,14 +117,14 @@ def obtain(key: RunKey, corpus: Corpus, features: Features) -> Run:
 def follow(store: RunStore, training: Training, labels: tuple[str, ...]) -> Run:
     """Shows training's place in the queue, then its epochs as they come, until it is done."""
     config = training.key.config
-    if training.run is None:
+    if not training.ended.is_set():
         live = st.empty()  # the queue's notice, the progress bar and the curves, while training
         with live.container():
             progress = st.progress(0.0, text="Waiting for a turn…")
             places = curve_places()
         drawn, drawn_at = 0, 0.0
         with store.following(training):
-            while training.run is None and not training.error:
+            while not training.ended.is_set():
                 training.wait(POLL)
                 history = list(training.history)
                 progress.progress(

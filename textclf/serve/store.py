@@ -56,6 +56,7 @@ class Training:
     derived: dict = field(default_factory=dict)
     followers: int = 0
     unfollowed_at: float = 0.0
+    ended: threading.Event = field(default_factory=threading.Event)  # done or failed, and kept
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
     @property
@@ -69,7 +70,7 @@ class Training:
     def wait(self, seconds: float) -> None:
         """Until something changes (an epoch, the end) or seconds pass."""
         with self._changed:
-            if self.run is None and not self.error:
+            if not self.ended.is_set():
                 self._changed.wait(seconds)
 
     def _notify(self) -> None:
@@ -216,9 +217,10 @@ class RunStore:
                 traceback.print_exc()
         finally:
             self.turns.leave(job)
-            training._notify()
             release_freed_memory()  # the optimiser's state and the training's temporaries
-        self.evict()
+            self.evict()  # the store as it will be, before anyone is told
+            training.ended.set()
+            training._notify()
 
     def evict(self) -> None:
         """Drops the least recently used finished runs while the store holds over max_bytes;
