@@ -8,7 +8,7 @@ student opens the link ({i}: the student's number, from 0) within a few seconds 
 waits for the first test accuracy, then asks Try it one question and waits for its answer.
 --heavy N: N tabs open the heaviest link the default limits allow, and start training, before
 the students come. --code DIR: the server runs another checkout (the code before a change),
-measured by this same script in the same sitting.
+measured by this same script in the same sitting, with its own .venv if it has one.
 
 Per student: seconds from opening the page to the first test accuracy and to the Try it answer,
 and every notice it showed (alerts and progress texts). For the server: CPU seconds and peak
@@ -86,8 +86,12 @@ def _pinned(command: list[str], cores: str) -> list[str]:
 
 
 def start_server(code: Path, log: Path) -> tuple[str, subprocess.Popen]:
+    """`streamlit run` in code, with code's own .venv where it has one (the code before a change
+    runs with what its requirements installed)."""
     port = _free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+    own = code / ".venv" / "bin" / "python"
+    python = str(own) if own.exists() else sys.executable
+    command = [python, "-m", "streamlit", "run", "streamlit_app.py",
                "--server.port", str(port), "--server.address", "127.0.0.1",
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
     process = subprocess.Popen(
