@@ -34,7 +34,10 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
 ]
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -62,6 +62,7 @@ print((kilobytes("VmHWM") - before) * 1024)
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "settings",
     [

@@ -43,6 +43,7 @@ def refused_here(capfd, *args) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(args, code, out, err)
 
 
+@pytest.mark.slow
 def test_train_json_prints_one_object_with_the_scores(tmp_path):
     model = tmp_path / "model.pt"
     result = textclf("train", "--epochs", "3", "--hidden", "32", "--json", "--save", str(model))
@@ -63,6 +64,7 @@ def test_train_json_prints_one_object_with_the_scores(tmp_path):
     assert max(probabilities, key=probabilities.get) == "rec.sport.baseball"
 
 
+@pytest.mark.slow
 def test_train_prints_epochs_and_a_summary():
     result = textclf(
         "train", "--epochs", "2", "--categories", "sci.space,rec.autos", "--remove", "headers"
@@ -194,6 +196,7 @@ def peak_of(*args) -> tuple[int, str, float]:
         return done.returncode, "\n".join(lines), int(peak) / 1024
 
 
+@pytest.mark.slow
 def test_predict_refuses_a_4_gib_tensor_in_a_few_mb_without_allocating_it(tmp_path, model_bytes):
     path = tmp_path / "bomb.pt"
     path.write_bytes(inflated(model_bytes, 2**30))  # made 4.6 GB of memory before it was refused
@@ -202,6 +205,7 @@ def test_predict_refuses_a_4_gib_tensor_in_a_few_mb_without_allocating_it(tmp_pa
     assert peak_mb < 1000  # a predict with the intact model peaks at about 420 MB
 
 
+@pytest.mark.slow
 def test_labels_from_a_model_file_reach_the_terminal_escaped(tmp_path, model_bytes):
     labels = ["\x1b[2J\x1b[31mred", "bell\x07\nnext line", "rtl\u202eltr"]
     path = tmp_path / "model.pt"
@@ -223,6 +227,7 @@ def test_predict_reads_standard_input_no_further_than_its_limit(tmp_path, model_
     assert result.returncode == 0 and "over 5,000,000 characters" in result.stdout
 
 
+@pytest.mark.slow
 def test_predict_explains_its_answer(tmp_path):
     model = tmp_path / "model.pt"
     assert textclf("train", "--epochs", "2", "--save", str(model)).returncode == 0
@@ -268,6 +273,7 @@ BEST += ["--batch-size", "64", "--epochs", "4"]
         ),
     ],
 )
+@pytest.mark.slow
 def test_train_on_your_own_file_comparable_to_scikit_learn(tmp_path, name, rows, header, encode):
     path = tmp_path / name
     path.write_bytes(encode(delimited(rows(), header)))
@@ -291,6 +297,7 @@ def test_train_refuses_a_device_as_data_in_one_line():
     assert says in one_line_error(textclf("train", "--data", "/dev/zero"), "train")
 
 
+@pytest.mark.slow
 def test_labels_from_a_data_file_reach_the_terminal_escaped(tmp_path):
     escape = {"rec.autos": "\x1b[2Jautos", "sci.med": "med\u202e"}
     rows = [(text, escape.get(group, group)) for text, group in subject_rows()[::10]]
@@ -313,6 +320,7 @@ def test_a_bad_file_exits_2_with_one_line(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_offline_archive_gives_the_same_network_as_the_cache(tmp_path):
     args = ["train", "--epochs", "2", "--hidden", "32", "--json"]
     cached = textclf(*args)
@@ -325,6 +333,7 @@ def test_offline_archive_gives_the_same_network_as_the_cache(tmp_path):
     assert (tmp_path / "empty" / "20news-bydate_py3.pkz").exists()  # later runs need no archive
 
 
+@pytest.mark.slow
 def test_the_new_knobs_train_from_the_command_line_and_the_model_keeps_them(tmp_path):
     from textclf.persist import load_classifier
 
@@ -346,6 +355,7 @@ def test_the_new_knobs_train_from_the_command_line_and_the_model_keeps_them(tmp_
     assert refused.returncode == 2 and "relu, tanh, sigmoid, gelu" in refused.stderr
 
 
+@pytest.mark.slow
 def test_a_run_over_the_hosts_budget_is_refused_in_one_line_unless_lifted():
     heavy = ("train", "--hidden", "1024", "--layers", "4", "--epochs", "200", "--batch-size", "1")
     refused = textclf(*heavy)

@@ -54,6 +54,7 @@ def subjects_file(folder):
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", SETTINGS.values(), ids=SETTINGS.keys())
 def test_the_script_scores_what_train_scores(args, tmp_path, tutorial_run):
     printed = textclf_code(*args)
@@ -68,6 +69,7 @@ def test_the_script_scores_what_train_scores(args, tmp_path, tutorial_run):
     assert float(last.split()[1]) == pytest.approx(app.report.accuracy, abs=0.01)
 
 
+@pytest.mark.slow
 def test_the_script_reads_your_own_file_as_train_does(tmp_path):
     path = subjects_file(tmp_path)
     printed = textclf_code("--data", str(path))
@@ -81,6 +83,7 @@ def test_the_script_reads_your_own_file_as_train_does(tmp_path):
     assert float(last.split()[1]) == pytest.approx(app.report.accuracy, abs=0.01)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["spaced.csv", "spaced.jsonl"])
 def test_the_script_reads_column_names_with_spaces_around_them_as_train_does(tmp_path, name):
     rows = subject_rows()[:1500]

@@ -5,6 +5,7 @@ or refuse clearly, never with an unhandled exception; what reaches a terminal is
 import codecs
 import csv
 import io
+import json
 import unicodedata
 
 import pytest
@@ -178,6 +179,20 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
     max_leaves=8,
 )
+
+
+@SETTINGS
+@given(
+    rows=st.lists(st.dictionaries(st.text(max_size=10), json_values, max_size=4), max_size=6),
+    depth=st.integers(0, 5000),
+)
+def test_any_json_lines_nested_or_recursive_are_read_or_refused_with_a_message(rows, depth):
+    """Rows of any JSON values, and a row whose text is nested depth deep."""
+    lines = [json.dumps(row) for row in rows]
+    lines.append('{"text": ' + "[" * depth + "1" + "]" * depth + ', "label": "a"}')
+    table = read_or_refuse("\n".join(lines).encode(), "upload.jsonl")
+    if table is not None:
+        assert table.text_column != table.label_column
 
 
 def changed_list(draw, items: list) -> list:

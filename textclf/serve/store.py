@@ -16,8 +16,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from textclf.config import TrainConfig
 from textclf.memory import release_freed_memory
 from textclf.pipeline import Run
@@ -84,18 +82,19 @@ class Training:
 
 
 def _nbytes(value) -> int:
-    """The arrays a derived value holds (dicts, lists and dataclasses of arrays, one level)."""
-    if isinstance(value, np.ndarray):
+    """About what a derived value holds: its arrays, tables and bytes (in dicts, lists and
+    dataclasses); Python's small objects are not counted."""
+    if isinstance(value, (bytes, bytearray, str)):
+        return len(value)
+    if isinstance(getattr(value, "nbytes", None), int):  # numpy arrays, Arrow tables
         return value.nbytes
     if isinstance(value, dict):
         return sum(_nbytes(v) for v in value.values())
     if isinstance(value, (list, tuple)):
-        return sum(_nbytes(v) for v in value[:64])
-    return (
-        sum(_nbytes(v) for v in getattr(value, "__dict__", {}).values())
-        if hasattr(value, "__dataclass_fields__")
-        else 0
-    )
+        return sum(_nbytes(v) for v in value)
+    if hasattr(value, "__dataclass_fields__"):
+        return sum(_nbytes(v) for v in vars(value).values())
+    return 0
 
 
 class RunStore:
