@@ -367,6 +367,22 @@ def test_a_bad_file_is_refused_with_a_message_and_nothing_breaks(app):
     assert current_run(app) is first  # the last network stays
     use_own_file(app, "junk.csv", bytes(range(256)) * 40)
     assert not app.exception and "not a text file" in app.error[0].value
+    deep = '{"text": ' + "[" * 1000 + "1" + "]" * 1000 + ', "label": "a"}\n'
+    use_own_file(app, "deep.jsonl", (deep + '{"text": "hi", "label": "b"}\n' * 9).encode())
+    assert not app.exception and len(app.error) == 1
+    assert "deep.jsonl, line 1: nested too deeply to be a row" in app.error[0].value.replace("\\", "")
+
+
+def test_a_test_file_over_the_upload_limit_is_refused_before_it_is_read(app, subjects_csv):
+    use_own_file(app, "subjects.csv", subjects_csv)
+    big = b"subject,group\n" + b"x" * (25 * 2**20)  # not even a table: never read
+    app.file_uploader(key="own_test_file").set_value(("big-test.csv", big, "text/csv")).run()
+    assert not app.exception and len(app.error) == 1
+    said = app.error[0].value.replace("\\", "")
+    assert said == (
+        "big-test.csv is 25.0 MB and this server takes files of up to 10 MB: upload a sample "
+        "of its rows."
+    )
 
 
 def test_settings_that_cannot_train_are_stopped_before_training(app):

@@ -365,3 +365,15 @@ def test_a_run_over_the_hosts_budget_is_refused_in_one_line_unless_lifted():
     lifted = {**os.environ, "TEXTCLF_RUN_MB": "0", "TEXTCLF_RUN_SECONDS": "0"}
     allowed = textclf("train", "--hidden", "1024", "--epochs", "1", "--json", env=lifted)
     assert allowed.returncode == 0, allowed.stderr
+
+
+@pytest.mark.parametrize("command", ["train", "code"])
+def test_a_json_lines_file_nested_1000_deep_exits_2_with_one_line(capfd, tmp_path, command):
+    path = tmp_path / "deep.jsonl"
+    nested = "[" * 1000 + "1" + "]" * 1000
+    path.write_text(f'{{"text": {nested}, "label": "a"}}\n' + '{"text": "hi", "label": "b"}\n' * 9)
+    result = refused_here(capfd, command, "--data", str(path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"python -m textclf {command}: error: deep.jsonl, line 1: nested too deeply to be a row"
+    ]

@@ -58,7 +58,7 @@ def test_a_class_queues_long_runs_shares_short_ones_and_stops_work_for_nobody(tu
 
         for name in ("long", "longer"):
             tabs[name].close()  # mid-epoch: an epoch of these runs takes tens of seconds
-        time.sleep(6)  # a grace of 2 s for a page that reruns, then the next step stops it
+        time.sleep(5)  # a grace of 2 s for a page that reruns, then the next step stops it
         before = cpu_seconds(server.pid)
         time.sleep(3)
         idle = cpu_seconds(server.pid) - before
