@@ -370,7 +370,8 @@ def test_a_bad_file_is_refused_with_a_message_and_nothing_breaks(app):
     deep = '{"text": ' + "[" * 1000 + "1" + "]" * 1000 + ', "label": "a"}\n'
     use_own_file(app, "deep.jsonl", (deep + '{"text": "hi", "label": "b"}\n' * 9).encode())
     assert not app.exception and len(app.error) == 1
-    assert "deep.jsonl, line 1: nested too deeply to be a row" in app.error[0].value.replace("\\", "")
+    said = app.error[0].value.replace("\\", "")
+    assert "deep.jsonl, line 1: nested too deeply to be a row" in said
 
 
 def test_a_test_file_over_the_upload_limit_is_refused_before_it_is_read(app, subjects_csv):
