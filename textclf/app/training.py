@@ -120,7 +120,7 @@ def follow(store: RunStore, training: Training, labels: tuple[str, ...]) -> Run:
     if not training.ended.is_set():
         live = st.empty()  # the queue's notice, the progress bar and the curves, while training
         with live.container():
-            progress = st.progress(0.0, text="Waiting for a turn…")
+            progress = st.progress(0.0, text=_progress_text(store, training, []))
             places = curve_places()
         drawn, drawn_at = 0, 0.0
         with store.following(training):
@@ -153,6 +153,8 @@ def follow(store: RunStore, training: Training, labels: tuple[str, ...]) -> Run:
 def _progress_text(store: RunStore, training: Training, history: list[EpochRecord]) -> str:
     if training.state == "queued":
         place, seconds = store.turns.ahead(training.job)
+        if place <= 1 and seconds < 1:  # nobody else's work ahead: it is about to start
+            return "Training starts…"
         return (
             f"Other visitors' networks are training: yours is {_ordinal(place)} in line, "
             f"about {_duration(seconds)}…"
