@@ -183,7 +183,7 @@ def heavy_work(seconds: float, need: int):
     gradient and Adam's moments): it takes its turn in the server's queue, under a notice."""
     turns = server_store().turns
     job = Job(seconds, need)
-    progress = st.progress(0.0, text="Waiting for a turn…")
+    progress = st.progress(0.0, text="Starting…")
 
     def show_place() -> bool:  # asked while waiting, under the queue's (reentrant) lock
         place, wait = turns.ahead(job)
