@@ -27,7 +27,7 @@ from textclf.serve.store import RunKey, RunStore, Training
 from textclf.serve.turns import Cancelled, Job
 from textclf.train import EpochRecord
 
-CHART_EVERY = 0.3  # seconds between redraws of the live charts: each costs ~50 ms to build and send
+CHART_EVERY = 0.3  # seconds between a page's redraws of the live curves (built once an epoch)
 MAX_RUNS = 8  # remembered per session: keys and scores (the runs themselves are the store's)
 POLL = 0.5  # seconds between looks at a training followed (and chances to stop following it)
 
