@@ -34,12 +34,21 @@ def request(store, config, corpus, features, calls=None):
     )
 
 
-def follow(store, training, seen):
+def follow(store, training, seen, timeout=300):
     """A page following training: what it sees of the epochs, each time it looks."""
+    deadline = time.monotonic() + timeout
     with store.following(training):
         while not training.ended.is_set():
+            assert time.monotonic() < deadline, "the training never ended"
             training.wait(0.05)
             seen.append(len(training.history))
+
+
+def until(condition, timeout=120):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "waited in vain"
+        time.sleep(0.05)
 
 
 def test_the_same_settings_train_once_and_every_follower_sees_it_live(corpus, features):
@@ -74,13 +83,10 @@ def test_a_short_run_overtakes_a_long_one(corpus, features):
     seen_long = []
     follower = threading.Thread(target=follow, args=(store, long, seen_long))
     follower.start()
-    while not long.history:  # the long run is well under way
-        time.sleep(0.05)
+    until(lambda: long.history)  # the long run is well under way
     asked = time.monotonic()
     short = request(store, replace(TUTORIAL, epochs=2), corpus, features)
-    with store.following(short):
-        while not short.ended.is_set():
-            short.wait(0.1)
+    follow(store, short, [])
     waited = time.monotonic() - asked
     assert short.run is not None and long.run is None  # done before the long one
     assert waited < long.job.seconds / 2, (waited, long.job.seconds)
@@ -93,13 +99,11 @@ def test_a_training_nobody_follows_stops_within_seconds(corpus, features):
     config = replace(TUTORIAL, hidden=600, epochs=1, batch_size=1)  # one epoch of 10-20 s
     training = request(store, config, corpus, features)
     with store.following(training):
-        while not training.job.began:
-            time.sleep(0.05)
+        until(lambda: training.job.began)
         time.sleep(0.5)
     left = time.monotonic()
-    while not training.error:
-        time.sleep(0.05)
-        assert time.monotonic() - left < GRACE + 5, "it trained on for nobody"
+    until(training.ended.is_set, timeout=GRACE + 5)  # else it trained on for nobody
+    assert "Nobody followed" in training.error and time.monotonic() - left < GRACE + 5
     assert not training.history  # stopped part way through its one epoch
     assert training.run is None and store.get(training.key) is None  # asked again: trained anew
     assert not store.turns.busy()
@@ -142,7 +146,7 @@ def test_the_queue_says_where_work_stands_shortest_first():
     waiting = [threading.Thread(target=take, args=(job,)) for job in (long, short)]
     for thread in waiting:
         thread.start()
-    time.sleep(0.3)
+    until(lambda: turns.busy() == 3)  # both in line
     assert turns.ahead(short) == (1, pytest.approx(10, abs=0.5))  # next, behind first's 10 s
     assert turns.ahead(long) == (2, pytest.approx(11, abs=0.5))
     turns.leave(first)
@@ -161,7 +165,7 @@ def test_work_begins_only_while_what_has_begun_fits_in_memory():
     thread = threading.Thread(target=lambda: (turns.take(big), began.set()))
     thread.start()
     assert not began.wait(0.5)  # a slot is free, but 60 + 60 is over 100
-    assert turns.ahead(big)[0] == 1
+    assert turns.ahead(big) == (1, pytest.approx(10 / 2, abs=0.5))  # first's 10 s, two slots
     turns.leave(first)
     assert began.wait(5)
     turns.leave(big)

@@ -113,13 +113,23 @@ def train(
     batches = Batches(X_train, y_train, config.batch_size, config.seed)
     loss_fn = nn.CrossEntropyLoss()
     result = Trained(model=model, backend=backend_name(optimizer))
-    started, in_callbacks = time.perf_counter(), 0.0  # a UI redrawing is not training time
+    # a UI redrawing, or other work's turn in a server's queue, is not training time
+    started, in_callbacks = time.perf_counter(), 0.0
+
+    def stop_asked() -> bool:
+        nonlocal in_callbacks
+        asked = time.perf_counter()
+        try:
+            return should_stop is not None and should_stop()
+        finally:
+            in_callbacks += time.perf_counter() - asked
+
     for epoch in range(1, config.epochs + 1):
-        if should_stop is not None and should_stop():
+        if stop_asked():
             result.stopped = True
             break
         try:
-            loss = train_epoch(model, optimizer, batches, loss_fn, should_stop)
+            loss = train_epoch(model, optimizer, batches, loss_fn, stop_asked)
         except Stopped:
             result.stopped = True
             break

@@ -6,25 +6,26 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from textclf.app.cache import derived
+from textclf.app.cache import derived, key_of
 from textclf.app.training import heavy_work
 from textclf.data import Corpus
 from textclf.features import Features
 from textclf.pipeline import Run
+from textclf.serve.store import RunKey
 from textclf.trace import graph_dot, trace_step
 
 
-def _ask(run: Run) -> None:
-    st.session_state["step_asked"] = (run.config, run.data_source)
+def _ask(key: RunKey) -> None:
+    st.session_state["step_asked"] = key
 
 
 def step_ui(run: Run, corpus: Corpus, features: Features) -> None:
-    if st.session_state.get("step_asked") != (run.config, run.data_source):
+    if st.session_state.get("step_asked") != key_of(run):
         st.caption(
             "Take the first batch of this run through a copy of its network, and see what "
             "PyTorch records and changes."
         )
-        st.button("Trace one training step", on_click=_ask, args=(run,), type="primary")
+        st.button("Trace one training step", on_click=_ask, args=(key_of(run),), type="primary")
         return
 
     def traced():

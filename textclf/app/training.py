@@ -100,7 +100,7 @@ def obtain(key: RunKey, corpus: Corpus, features: Features) -> Run:
     store = server_store()
     training = store.get(key)
     if training is not None and training.run is not None:
-        return training.run
+        return _shown(training)
 
     def recipe(should_stop, on_epoch) -> Run:
         found = run_training(
@@ -142,6 +142,11 @@ def follow(store: RunStore, training: Training, labels: tuple[str, ...]) -> Run:
                 if session_gone():
                     st.stop()
         live.empty()
+    return _shown(training)
+
+
+def _shown(training: Training) -> Run:
+    """training's run, with a word if it was cut short; or its one sentence, and the page stops."""
     if training.error:
         st.error(training.error)
         st.stop()

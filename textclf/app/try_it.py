@@ -7,17 +7,18 @@ import random
 import streamlit as st
 
 from textclf import charts
-from textclf.app.cache import chart
+from textclf.app.cache import chart, key_of
 from textclf.app.share import share_ui
 from textclf.app.source import data_for
 from textclf.explain import explain, highlighted_markdown
 from textclf.pipeline import Run
 from textclf.predict import predict_text
+from textclf.serve.store import RunKey
 from textclf.text import markdown_literal
 
 
-def _fill_random_post(run: Run) -> None:
-    corpus, _ = data_for(run.config, run.data_source)
+def _fill_random_post(key: RunKey) -> None:
+    corpus, _ = data_for(key.config, key.data)
     index = random.randrange(len(corpus.test_texts))
     st.session_state["text"] = corpus.test_texts[index]
     st.session_state["true_group"] = corpus.label_names[corpus.test_labels[index]]
@@ -43,7 +44,7 @@ def try_it_ui(run: Run) -> None:
     if true_group:
         left.caption(f"This test post’s true group: **{markdown_literal(true_group)}**")
     with st.container(horizontal=True):
-        st.button("Random test post", on_click=_fill_random_post, args=(run,))
+        st.button("Random test post", on_click=_fill_random_post, args=(key_of(run),))
         share_ui(run)  # in this panel, so the link carries the text as it is now
     prediction = predict_text(run.classifier, text)
     with right:

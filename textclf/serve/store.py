@@ -56,6 +56,7 @@ class Training:
     unfollowed_at: float = 0.0
     ended: threading.Event = field(default_factory=threading.Event)  # done or failed, and kept
     _changed: threading.Condition = field(default_factory=threading.Condition)
+    _making: dict = field(default_factory=dict)  # name -> Event: derived values being made
 
     @property
     def state(self) -> str:
@@ -77,7 +78,8 @@ class Training:
 
     def nbytes(self) -> int:
         return (0 if self.run is None else self.run.nbytes()) + sum(
-            _nbytes(v) for v in self.derived.values()
+            _nbytes(v)
+            for v in list(self.derived.values())  # other threads may add meanwhile
         )
 
 
@@ -140,18 +142,33 @@ class RunStore:
                 if not training.followers:
                     training.unfollowed_at = time.monotonic()
 
-    def derived(self, training: Training, name: str, make: Callable[[], object]):
-        """make(), computed once per run for every session; kept and evicted with the run."""
-        with training._changed:  # two pages asking at once compute it once
-            added = name not in training.derived
-            if added:
-                training.derived[name] = make()
-                while len(training.derived) > MAX_DERIVED:  # texts typed in Try it, say
-                    training.derived.pop(next(iter(training.derived)))
-            value = training.derived[name]
-        if added:
+    def derived(self, training: Training, name, make: Callable[[], object]):
+        """make(), computed once per run for every session; kept and evicted with the run. Two
+        pages asking at once compute it once: the second waits for the first, and no lock is
+        held while it is made (a traced step waits for its turn in the queue)."""
+        while True:
+            with training._changed:
+                if name in training.derived:
+                    return training.derived[name]
+                making = training._making.get(name)
+                mine = making is None
+                if mine:
+                    making = training._making[name] = threading.Event()
+            if not mine:
+                making.wait(1.0)  # then looks again: made, or the maker gave up
+                continue
+            try:
+                value = make()
+                with training._changed:
+                    training.derived[name] = value
+                    while len(training.derived) > MAX_DERIVED:  # texts typed in Try it, say
+                        training.derived.pop(next(iter(training.derived)))
+            finally:
+                with training._changed:
+                    training._making.pop(name, None)
+                making.set()
             self.evict()
-        return value
+            return value
 
     def nbytes(self) -> int:
         with self._lock:
@@ -162,8 +179,14 @@ class RunStore:
             return len(self._trainings)
 
     def _abandoned(self, training: Training) -> bool:
+        """Nobody has followed training for GRACE seconds: it leaves the store at once, so that
+        whoever asks next starts it anew rather than joining a training about to stop."""
         with self._lock:
-            return not training.followers and time.monotonic() - training.unfollowed_at > GRACE
+            if training.followers or time.monotonic() - training.unfollowed_at <= GRACE:
+                return False
+            if self._trainings.get(training.key) is training:
+                del self._trainings[training.key]
+            return True
 
     def _train(self, training: Training, recipe: Recipe) -> None:
         job = training.job
@@ -199,10 +222,7 @@ class RunStore:
                     "raise the batch size."
                 )
             training.run = run
-        except Cancelled:
-            with self._lock:
-                if self._trainings.get(training.key) is training:
-                    del self._trainings[training.key]
+        except Cancelled:  # abandoned: it left the store then
             training.error = "Nobody followed this training, so it stopped."
         except ValueError as error:  # settings the data cannot train (pipeline.training_problems)
             training.error = str(error)
@@ -215,11 +235,16 @@ class RunStore:
                 training.error = f"This training failed: {type(error).__name__}."
                 traceback.print_exc()
         finally:
-            self.turns.leave(job)
-            release_freed_memory()  # the optimiser's state and the training's temporaries
-            self.evict()  # the store as it will be, before anyone is told
-            training.ended.set()
-            training._notify()
+            try:
+                self.turns.leave(job)
+                release_freed_memory()  # the optimiser's state and the training's temporaries
+                with self._lock:  # the run just made is the most recent, not the one to evict
+                    if self._trainings.get(training.key) is training:
+                        self._trainings.move_to_end(training.key)
+                self.evict()  # the store as it will be, before anyone is told
+            finally:
+                training.ended.set()
+                training._notify()
 
     def evict(self) -> None:
         """Drops the least recently used finished runs while the store holds over max_bytes;

@@ -38,7 +38,8 @@ class Job:
 
 
 class Turns:
-    """slots pieces of work at once, and at most memory bytes of begun work (0: no cap)."""
+    """slots pieces of work at once, and at most memory bytes of begun work (0: no cap); work
+    that needs more than memory alone begins when nothing else has begun."""
 
     def __init__(self, slots: int, memory: int = 0, quantum: float = QUANTUM):
         self.slots, self.memory, self.quantum = max(1, slots), memory, quantum
