@@ -635,3 +635,20 @@ def test_a_run_the_store_let_go_trains_again_to_the_same_network(app):
     assert app.session_state["run"].number == 1 and again is not first
     assert accuracy_shown(app) == pytest.approx(first.report.accuracy, abs=5e-5)
     assert again.report.accuracy == first.report.accuracy
+
+
+def test_the_page_says_in_words_when_the_network_answers_one_category():
+    at = open_link({"lr": ["1"], "layers": ["4"]})
+    assert not at.exception
+    run = current_run(at)
+    predicted = run.test_probabilities.argmax(1)
+    top = np.bincount(predicted).argmax()
+    said = [i.value.replace("\\", "") for i in at.info]
+    assert any(
+        s.startswith(
+            f"The network answers one category for everything: {run.report.labels[top]} for "
+            f"{(predicted == top).mean():.0%} of the test posts. Most likely the learning rate "
+            "(1) is too high"
+        )
+        for s in said
+    ), said

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from textclf import charts
+from textclf import charts, verdict
 from textclf.app.cache import chart, derived, draw_spec, key_of, vega_lite
 from textclf.app.training import curve_places, curves, run_of
 from textclf.data import Corpus
@@ -31,7 +31,6 @@ def headline_ui(run: Run, previous, corpus: Corpus, baseline: Report) -> None:
         + (f" ({share:.0%} of the training texts used)" if share < 1 else "")
         + f". Trained by {run.backend}."
     )
-    gap = (report.accuracy - baseline.accuracy) * 100
     # a row that wraps: two metrics a line on a phone, four on a desktop
     row = st.container(horizontal=True, gap="small")
     accuracy, yardstick, seconds, vocabulary = (row.container(width=160) for _ in range(4))
@@ -61,15 +60,17 @@ def headline_ui(run: Run, previous, corpus: Corpus, baseline: Report) -> None:
         f"{len(run.classifier.vectorizer.vocabulary_):,}",
         help="Distinct words of the training posts that the network reads",
     )
+    test_posts = len(corpus.test_labels)
     st.caption(
-        f"The network scores {abs(gap):.2f} points {'above' if gap >= 0 else 'below'} "
-        "ComplementNB, scikit-learn's naive Bayes, "
-        + (
-            "on the same test posts and features, trained on all the training posts."
-            if share < 1
-            else "on the same training and test posts and the same features."
-        )
+        verdict.against_yardstick(report.accuracy, baseline.accuracy, test_posts)
+        + (" ComplementNB trained on all the training posts." if share < 1 else "")
     )
+    said = [
+        verdict.one_category(run.test_probabilities.argmax(1), report.labels, run.config),
+        verdict.overfitting(run.history, test_posts),
+    ]
+    for sentence in filter(None, said):
+        st.info(markdown_literal(sentence), icon=":material/school:")
 
 
 def how_it_learned_ui(run: Run) -> None:

@@ -1,0 +1,67 @@
+"""What a run shows, said in plain words, checked on real runs of the tutorial's groups."""
+
+import math
+
+import numpy as np
+import pytest
+
+from textclf.config import TUTORIAL, replace
+from textclf.pipeline import run
+from textclf.verdict import accuracy_noise, against_yardstick, one_category, overfitting
+
+
+@pytest.fixture(scope="module")
+def too_fast(corpus, features):
+    """Adam at learning rate 1 through four layers: every step jumps past what the last one
+    learned (on the tutorial's two layers it still reaches 83%)."""
+    return run(replace(TUTORIAL, lr=1.0, layers=4), corpus, features)
+
+
+def test_a_network_that_answers_one_category_is_told_so_with_its_cause(too_fast):
+    predicted = too_fast.test_probabilities.argmax(1)
+    top = np.bincount(predicted).argmax()
+    share = (predicted == top).mean()
+    assert share >= 0.9  # what the sentence is about, on the real run
+    said = one_category(predicted, too_fast.report.labels, too_fast.config)
+    assert said.startswith(
+        f"The network answers one category for everything: {too_fast.report.labels[top]} for "
+        f"{share:.0%} of the test posts."
+    )
+    assert "the learning rate (1) is too high" in said
+
+
+def test_a_network_that_has_not_learned_yet_is_told_to_train_more(corpus, features):
+    barely = run(replace(TUTORIAL, optimizer="sgd", lr=1e-5, epochs=1), corpus, features)
+    said = one_category(barely.test_probabilities.argmax(1), barely.report.labels, barely.config)
+    assert "it has not learned yet: train more epochs, or raise the learning rate" in said
+
+
+def test_a_network_that_learned_gets_no_such_sentence(tutorial_run):
+    predicted = tutorial_run.test_probabilities.argmax(1)
+    assert one_category(predicted, tutorial_run.report.labels, tutorial_run.config) == ""
+
+
+def test_overfitting_is_named_with_the_epoch_where_the_test_accuracy_peaked(tutorial_run):
+    history = tutorial_run.history
+    last, best = history[-1], max(history, key=lambda r: r.test_accuracy)
+    said = overfitting(history, 1180)
+    assert last.train_accuracy - last.test_accuracy > 2 * accuracy_noise(last.test_accuracy, 1180)
+    assert said.startswith(
+        f"It fits the training posts ({last.train_accuracy:.1%}) better than the test posts it "
+        f"never saw ({last.test_accuracy:.1%})"
+    )
+    if best.test_accuracy > last.test_accuracy:
+        assert f"peaked at epoch {best.epoch} ({best.test_accuracy:.1%})" in said
+    assert overfitting(history[:0], 1180) == ""
+
+
+def test_the_yardstick_comparison_says_whether_it_is_within_the_noise():
+    # 95.76% and 96.78% on 1,180 posts: 1.02 points apart, an interval of about +-1.6 points
+    said = against_yardstick(0.9576, 0.9678, 1180)
+    half = 1.96 * math.sqrt((0.9576 * 0.0424 + 0.9678 * 0.0322) / 1180) * 100
+    assert said == (
+        "The network scores 1.02 points below ComplementNB, scikit-learn's naive Bayes: within "
+        f"the noise of 1,180 test posts (95% interval {-1.02 - half:+.1f} to "
+        f"{-1.02 + half:+.1f} points)."
+    )
+    assert "more than the noise of 60 test posts" in against_yardstick(0.95, 0.60, 60)

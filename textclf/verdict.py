@@ -1,0 +1,81 @@
+"""What a run shows, in the words a teacher would use: the network answers one category for
+everything, it fits the training posts better than the test posts, it beats or trails the
+yardstick by more than the noise of the test set's size."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from textclf.config import TrainConfig
+from textclf.train import EpochRecord
+
+ONE_CATEGORY_SHARE = 0.9  # of the test posts given one answer: the network has stopped reading
+Z95 = 1.96  # a 95% interval
+
+
+def one_category(predicted: np.ndarray, labels: tuple[str, ...], config: TrainConfig) -> str:
+    """A sentence when the network gives (almost) every test post the same answer, with its
+    likely cause; else ""."""
+    if not len(predicted):
+        return ""
+    counts = np.bincount(predicted, minlength=len(labels))
+    top = int(counts.argmax())
+    share = counts[top] / len(predicted)
+    if share < ONE_CATEGORY_SHARE:
+        return ""
+    if (config.optimizer == "adam" and config.lr >= 0.1) or config.lr >= 0.5:
+        cause = (
+            f"the learning rate ({config.lr:g}) is too high: each step jumps past what it "
+            "learned, until every post gets the same answer. Try 0.01."
+        )
+    else:
+        cause = "it has not learned yet: train more epochs, or raise the learning rate."
+    return (
+        f"The network answers one category for everything: {labels[top]} for {share:.0%} of "
+        f"the test posts. Most likely {cause}"
+    )
+
+
+def overfitting(history: list[EpochRecord], test_posts: int) -> str:
+    """A sentence when the training posts are fitted clearly better than the test posts, with
+    the epoch where the test accuracy peaked; else ""."""
+    if not history or not test_posts:
+        return ""
+    last = history[-1]
+    gap = last.train_accuracy - last.test_accuracy
+    if gap <= 2 * accuracy_noise(last.test_accuracy, test_posts):
+        return ""
+    best = max(history, key=lambda r: r.test_accuracy)
+    peak = (
+        f" Its test accuracy peaked at epoch {best.epoch} ({best.test_accuracy:.1%})."
+        if best.epoch != last.epoch and best.test_accuracy > last.test_accuracy
+        else ""
+    )
+    return (
+        f"It fits the training posts ({last.train_accuracy:.1%}) better than the test posts it "
+        f"never saw ({last.test_accuracy:.1%}): the gap is overfitting.{peak}"
+    )
+
+
+def against_yardstick(network: float, yardstick: float, test_posts: int) -> str:
+    """How the network compares with ComplementNB on the same test posts, said with the 95%
+    interval that the test set's size allows."""
+    se = math.sqrt((network * (1 - network) + yardstick * (1 - yardstick)) / max(test_posts, 1))
+    gap, half = (network - yardstick) * 100, Z95 * se * 100
+    interval = f"95% interval {gap - half:+.1f} to {gap + half:+.1f} points"
+    side = "above" if gap >= 0 else "below"
+    if abs(gap) <= half:
+        said = "within the noise of"
+    else:
+        said = "more than the noise of"
+    return (
+        f"The network scores {abs(gap):.2f} points {side} ComplementNB, scikit-learn's naive "
+        f"Bayes: {said} {test_posts:,} test posts ({interval})."
+    )
+
+
+def accuracy_noise(accuracy: float, posts: int) -> float:
+    """The standard error of an accuracy measured on that many posts."""
+    return math.sqrt(max(accuracy * (1 - accuracy), 1e-12) / max(posts, 1))
