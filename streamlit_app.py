@@ -61,6 +61,7 @@ drawn, learning, errors, learnt, session, script = st.tabs(
     ["The network", "Watch it learn", "Where it goes wrong", "What it learned", "Runs", "Code"],
     key="tab",
     on_change="rerun",
+    bind="query-params",  # ?tab=Runs opens that tab; the link follows the open tab
 )
 if drawn.open:
     with drawn:

@@ -522,6 +522,8 @@ def tab(at, label):
     """The tab, opened as a click would (only the open tab is drawn)."""
     if at.session_state["tab"] != label:
         at.session_state["tab"] = label
+        if "tab" in at.query_params:  # a link's tab is bound to the widget, as in a browser
+            at.query_params["tab"] = label
         at.run()
     assert not at.exception
     return next(t for t in at.tabs if t.label == label)
@@ -652,3 +654,14 @@ def test_the_page_says_in_words_when_the_network_answers_one_category():
         )
         for s in said
     ), said
+
+
+def test_a_link_names_the_tab_to_open_and_the_tab_stays_open_across_reruns():
+    at = open_link({"tab": ["Runs"]})
+    assert not at.exception and not at.warning  # no "unknown parameter"
+    assert [len(t.children) > 0 for t in at.tabs] == [False] * 4 + [True, False]
+    at.text_area(key="text").input("The shuttle reached orbit").run()  # Try it reruns the page
+    next(b for b in at.button if b.label == "Random test post").click().run()
+    at.slider(key="epochs").set_value(3).run()  # a setting changed: a new run
+    assert not at.exception and current_run(at).config.epochs == 3
+    assert [len(t.children) > 0 for t in at.tabs] == [False] * 4 + [True, False]

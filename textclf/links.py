@@ -23,6 +23,7 @@ from textclf.config import (
 )
 
 TEXT_PARAMETER = "text"
+TAB_PARAMETER = "tab"  # the page's open tab, bound by the page itself (st.tabs' bind)
 MAX_LINK_TEXT = 1000  # characters of the prediction box a link carries
 MAX_VALUE_CHARS = 200  # longer values are junk, not settings
 
@@ -51,6 +52,8 @@ def read_link(params: dict[str, list[str]]) -> LinkReading:
                 reading.ignored.append(f"text: longer than {MAX_LINK_TEXT} characters, cut there")
             reading.text = text[:MAX_LINK_TEXT]
             continue
+        if key == TAB_PARAMETER:
+            continue  # the tabs read it themselves; an unknown tab opens the first
         if key not in names:
             unknown += 1
             continue
