@@ -1,5 +1,7 @@
 """The app's logic through Streamlit's AppTest: widgets set, script rerun, elements read back."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -205,8 +207,11 @@ def test_the_page_reads_in_the_order_of_a_first_visit(app):
     curves = first(lambda n: n.type == "caption" and n.value.startswith("**Training loss**"))
     tabs = first(lambda n: n.type == "tab")
     assert network < score < curves < box < tabs
-    curves = [chart_data(c) for c in app.main.get("vega_lite_chart")[:3]]
+    charts = app.main.get("vega_lite_chart")[:3]
+    curves = [chart_data(c) for c in charts]
     assert [set(f.columns) >= {"epoch"} for f in curves] == [True] * 3
+    accuracy_axis = json.loads(charts[1].proto.spec)["encoding"]["y"]["scale"]["domain"]
+    assert accuracy_axis == [0.3, 1]  # chance for three groups (1/3), floored to 0.05, to 1
     assert [tab.label for tab in app.tabs] == TABS
     assert [len(t.children) > 0 for t in app.tabs] == [True] + [False] * 5  # the open one
     network = app.tabs[0]

@@ -8,6 +8,8 @@ its container's width, so it fits a phone as it fits a desktop; titles are left 
 
 from __future__ import annotations
 
+import math
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -43,6 +45,12 @@ def _epoch_axis(epochs: int | None) -> alt.X:
     )
 
 
+def _accuracy_scale(chance: float, values) -> alt.Scale:
+    """From chance to 1; a run below chance widens it downwards rather than leave the chart."""
+    low = min([chance, *values]) if len(values) else chance
+    return alt.Scale(domain=[math.floor(low * 20) / 20, 1], nice=False)
+
+
 def _history_frame(history: list[EpochRecord]) -> pd.DataFrame:
     frame = pd.DataFrame([record.__dict__ for record in history])
     if frame.empty:
@@ -64,9 +72,12 @@ def loss_chart(history: list[EpochRecord], epochs: int | None = None) -> alt.Cha
     )
 
 
-def accuracy_chart(history: list[EpochRecord], epochs: int | None = None) -> alt.Chart:
+def accuracy_chart(
+    history: list[EpochRecord], epochs: int | None = None, chance: float = 0.0
+) -> alt.Chart:
     """Train and test accuracy per epoch, told apart by their dash: a gap that widens is
-    overfitting."""
+    overfitting. The axis runs from chance (guessing one category) to 1, fixed, so that the noise
+    between epochs does not look like learning."""
     long = _history_frame(history).melt(
         id_vars="epoch", value_vars=["train_accuracy", "test_accuracy"], var_name="posts"
     )
@@ -76,7 +87,7 @@ def accuracy_chart(history: list[EpochRecord], epochs: int | None = None) -> alt
         .mark_line(point=alt.OverlayMarkDef(color=LINE, filled=True), color=LINE)
         .encode(
             x=_epoch_axis(epochs),
-            y=alt.Y("value:Q", title="accuracy", scale=alt.Scale(zero=False, domainMax=1)),
+            y=alt.Y("value:Q", title="accuracy", scale=_accuracy_scale(chance, long["value"])),
             strokeDash=alt.StrokeDash(
                 "posts:N",
                 scale=alt.Scale(domain=["train", "test"], range=[[4, 3], [1, 0]]),
@@ -111,7 +122,7 @@ def category_accuracy_chart(
         .mark_line(point=True)
         .encode(
             x=_epoch_axis(epochs),
-            y=alt.Y("accuracy:Q", title="test accuracy", scale=alt.Scale(zero=False, domainMax=1)),
+            y=alt.Y("accuracy:Q", title="test accuracy", scale=alt.Scale(domain=[0, 1])),
             color=alt.Color(
                 "category:N",
                 scale=category_scale(labels),

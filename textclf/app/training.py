@@ -210,7 +210,7 @@ def heavy_work(seconds: float, need: int):
 CURVES = (
     "**Training loss**, the mean cross-entropy of each epoch",
     "**Accuracy** on the training posts (dashed) and on the test posts it never trains on "
-    "(solid): a widening gap is overfitting",
+    "(solid), from chance to 1: a widening gap is overfitting",
     "**Each category's test accuracy**: which topic it learns first",
 )
 
@@ -227,7 +227,7 @@ def curve_places() -> list:
 def curves(history: list[EpochRecord], epochs: int, labels: tuple[str, ...]) -> tuple:
     return (
         charts.loss_chart(history, epochs),
-        charts.accuracy_chart(history, epochs),
+        charts.accuracy_chart(history, epochs, chance=1 / len(labels)),
         charts.category_accuracy_chart(history, epochs, labels),
     )
 
