@@ -670,3 +670,16 @@ def test_a_link_names_the_tab_to_open_and_the_tab_stays_open_across_reruns():
     at.slider(key="epochs").set_value(3).run()  # a setting changed: a new run
     assert not at.exception and current_run(at).config.epochs == 3
     assert [len(t.children) > 0 for t in at.tabs] == [False] * 4 + [True, False]
+
+
+def test_restore_and_compare_default_to_the_two_latest_comparable_runs(app, subjects_csv):
+    for hidden in (20, 30, 40):
+        app.slider(key="hidden").set_value(hidden).run()
+    session = tab(app, "Runs")
+    assert app.selectbox(key="restore_choice").value == 3  # of #1-#4, the one before the latest
+    assert [m.label for m in session.metric] == ["Run A (#3)", "Run B (#4)"]
+    use_own_file(app, "subjects.csv", subjects_csv)  # #5, on a file: not comparable with #4
+    app.slider(key="hidden").set_value(50).run()  # #6, on the same file
+    session = tab(app, "Runs")
+    assert [m.label for m in session.metric] == ["Run A (#5)", "Run B (#6)"]
+    assert not [i for i in session.info if "cannot be compared" in i.value]

@@ -71,8 +71,33 @@ def runs_ui() -> None:
     st.markdown("**Test accuracy of each run, epoch by epoch**")
     st.altair_chart(charts.runs_chart([(f"#{r.number}", r.history) for r in runs]), width="stretch")
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    chosen = _choose(left, "Run", runs, len(runs) - 1, "restore_choice")
+    _follow_the_latest(runs)
+    earlier, _ = latest_comparable(runs)
+    chosen = _choose(left, "Run", runs, runs.index(earlier), "restore_choice")
     right.button("Restore", on_click=_restore, args=(chosen,), disabled=chosen == current)
+
+
+def comparable(a: Shown, b: Shown) -> bool:
+    """Scored on the same test posts: the same file and split, or the same newsgroups."""
+    same_posts = (a.config.categories, a.config.remove) == (b.config.categories, b.config.remove)
+    return a.key.data == b.key.data and (a.key.data is not None or same_posts)
+
+
+def latest_comparable(runs: list[Shown]) -> tuple[Shown, Shown]:
+    """The latest run and the latest before it scored on the same test posts (else the one
+    before it)."""
+    latest = runs[-1]
+    earlier = next((r for r in reversed(runs[:-1]) if comparable(r, latest)), runs[-2])
+    return earlier, latest
+
+
+def _follow_the_latest(runs: list[Shown]) -> None:
+    """When a new run arrives, the choices go back to their defaults (a widget keeps what it
+    held, and offered #2 of 4 runs)."""
+    if st.session_state.get("choices_for") != runs[-1].number:
+        st.session_state["choices_for"] = runs[-1].number
+        for key in ("restore_choice", "compare_a", "compare_b"):
+            st.session_state.pop(key, None)
 
 
 def _choose(column, label: str, runs: list[Shown], index: int, key: str) -> Shown:
@@ -97,8 +122,10 @@ def compare_ui() -> None:
         st.caption("Train a second run to compare it with the first, post by post.")
         return
     left, right = st.columns(2)
-    shown_a = _choose(left, "Run A", runs, len(runs) - 2, "compare_a")
-    shown_b = _choose(right, "Run B", runs, len(runs) - 1, "compare_b")
+    _follow_the_latest(runs)
+    earlier, latest = latest_comparable(runs)
+    shown_a = _choose(left, "Run A", runs, runs.index(earlier), "compare_a")
+    shown_b = _choose(right, "Run B", runs, runs.index(latest), "compare_b")
     a, b = run_of(shown_a), run_of(shown_b)
     try:
         found = compare_runs(a, b)
