@@ -577,15 +577,15 @@ def test_replay_moves_through_the_epochs_of_a_restored_run(app):
     next(b for b in app.button if b.label == "Restore").click().run()
     assert app.session_state["run"].number == first_number == 1
     slider = tab(app, "Watch it learn").select_slider(key="replay_epoch")
-    assert list(slider.options) == [str(e) for e in range(1, 11)] and slider.value == 10
+    assert list(slider.options) == [str(e) for e in range(0, 11)] and slider.value == 10
     slider.set_value(1).run()
     learning = tab(app, "Watch it learn")
     caption = next(c.value for c in learning.caption if c.value.startswith("Epoch 1:"))
-    share = first.snapshots.diagonal_shares()[0]
+    share = first.snapshots.diagonal_shares()[1]  # [0]: epoch 0, before any step
     assert f"{share:.1%} of the test posts on the diagonal" in caption
     matrices = [chart_data(c) for c in learning.get("vega_lite_chart")]
     cells = next(f for f in matrices if {"true", "predicted", "posts"} <= set(f.columns))
-    assert cells["posts"].tolist() == first.snapshots.confusions[0].ravel().tolist()
+    assert cells["posts"].tolist() == first.snapshots.confusions[1].ravel().tolist()
 
 
 def test_two_runs_are_compared_post_by_post(app):

@@ -52,7 +52,8 @@ def test_train_json_prints_one_object_with_the_scores(tmp_path):
     for key in ("accuracy", "train_seconds", "labels", "confusion_matrix", "per_class", "history"):
         assert key in summary
     assert summary["labels"] == ["comp.graphics", "rec.sport.baseball", "sci.space"]
-    assert len(summary["history"]) == 3 and summary["history"][0]["epoch"] == 1
+    assert [r["epoch"] for r in summary["history"]] == [0, 1, 2, 3]  # from before any step
+    assert summary["epochs_run"] == 3
     assert sum(map(sum, summary["confusion_matrix"])) == 1180
     assert set(summary["per_class"]["sci.space"]) >= {"precision", "recall", "f1", "support"}
     assert summary["accuracy"] > 0.9

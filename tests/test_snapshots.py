@@ -11,9 +11,9 @@ from textclf.snapshots import PROBE, SnapshotRecorder
 
 def test_each_epoch_leaves_a_snapshot(tutorial_run, corpus):
     snapshots = tutorial_run.snapshots
-    assert snapshots.epochs.tolist() == list(range(1, 11))
-    assert snapshots.points.shape == (10, 300, 2) and snapshots.points.dtype == np.float32
-    assert snapshots.confusions.shape == (10, 3, 3)
+    assert snapshots.epochs.tolist() == list(range(0, 11))  # from before the first step
+    assert snapshots.points.shape == (11, 300, 2) and snapshots.points.dtype == np.float32
+    assert snapshots.confusions.shape == (11, 3, 3)
     assert (snapshots.confusions.sum(axis=(1, 2)) == len(corpus.test_labels)).all()
     assert np.array_equal(snapshots.labels, corpus.test_labels[snapshots.posts])
     assert len(np.unique(snapshots.posts)) == 300
@@ -55,7 +55,7 @@ def test_snapshots_stay_bounded_and_are_counted(corpus, features):
     config = replace(TUTORIAL, epochs=60, hidden=16, layers=1, train_share=0.05, batch_size=64)
     result = run(config, corpus, features, probe=None)
     snapshots = result.snapshots
-    assert len(snapshots.epochs) == 50 and snapshots.epochs[0] == 1 and snapshots.epochs[-1] == 60
+    assert len(snapshots.epochs) == 50 and snapshots.epochs[0] == 0 and snapshots.epochs[-1] == 60
     assert np.isnan(snapshots.probe_probabilities).all()
     weights = sum(p.numel() * 4 for p in result.classifier.model.parameters())
     assert result.nbytes() == (weights + result.test_probabilities.nbytes
@@ -66,9 +66,9 @@ def test_snapshots_stay_bounded_and_are_counted(corpus, features):
 def test_a_run_stopped_early_keeps_its_last_epoch(corpus, features):
     seen = []
     config = replace(TUTORIAL, epochs=200, hidden=16, layers=1, train_share=0.05, batch_size=64)
-    result = run(config, corpus, features, on_epoch=seen.append, should_stop=lambda: len(seen) >= 7)
+    result = run(config, corpus, features, on_epoch=seen.append, should_stop=lambda: len(seen) >= 8)
     assert result.stopped and result.snapshots.epochs[-1] == 7
-    assert result.snapshots.epochs.tolist() == [1, 5, 7]  # 1, 5, 9, ... planned for 200
+    assert result.snapshots.epochs.tolist() == [0, 1, 5, 7]  # 0, 1, 5, 9, ... planned for 200
     assert np.array_equal(result.snapshots.confusions[-1], result.report.confusion)
 
 
@@ -81,4 +81,4 @@ def test_the_recorder_leaves_the_model_as_it_found_it(tutorial_run, features, co
         assert model.training
     finally:
         model.eval()
-    assert recorder.result().epochs.tolist() == [1]
+    assert recorder.result().epochs.tolist() == [0]

@@ -1,3 +1,4 @@
+import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -27,9 +28,11 @@ def test_same_config_gives_the_same_numbers(corpus, features):
     assert [r.loss for r in other_seed.history] != [r.loss for r in first.history]
 
 
-def test_on_epoch_gets_one_record_per_epoch(tutorial_run):
+def test_on_epoch_gets_one_record_per_epoch_from_before_the_first_step(tutorial_run):
     history = tutorial_run.history
-    assert [r.epoch for r in history] == list(range(1, 11))
+    assert [r.epoch for r in history] == list(range(0, 11))
+    # epoch 0 is the seeded network, which has learned nothing: about ln 3 for three groups
+    assert history[0].loss == pytest.approx(math.log(3), abs=0.1) and history[0].seconds == 0
     assert history[-1].loss < history[0].loss
     assert all(0 <= r.train_accuracy <= 1 and 0 <= r.test_accuracy <= 1 for r in history)
     assert all(a.seconds < b.seconds for a, b in zip(history, history[1:], strict=False))
@@ -46,9 +49,9 @@ def test_should_stop_ends_training_between_epochs(corpus, features):
         corpus.test_labels,
         3,
         on_epoch=seen.append,
-        should_stop=lambda: len(seen) >= 2,
+        should_stop=lambda: len(seen) >= 3,  # epoch 0, then two trained
     )
-    assert trained.stopped and len(trained.history) == 2
+    assert trained.stopped and [r.epoch for r in trained.history] == [0, 1, 2]
 
 
 def test_layers_dropout_and_tfidf_train(corpus):

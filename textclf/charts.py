@@ -40,7 +40,7 @@ def _epoch_axis(epochs: int | None) -> alt.X:
     return alt.X(
         "epoch:Q",
         title="epoch",
-        scale=alt.Scale(domain=[1, max(epochs or 1, 2)]),
+        scale=alt.Scale(domain=[0, max(epochs or 1, 1)]),  # from before the first step
         axis=alt.Axis(tickMinStep=1, format="d"),
     )
 

@@ -50,7 +50,7 @@ class Run:
         return {
             **self.report.to_dict(),
             "train_seconds": self.train_seconds,
-            "epochs_run": len(self.history),
+            "epochs_run": self.history[-1].epoch if self.history else 0,
             "stopped_early": self.stopped,
             "backend": self.backend,
             "vocabulary_size": len(self.classifier.vectorizer.vocabulary_),

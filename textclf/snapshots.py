@@ -1,6 +1,6 @@
-"""Watch it learn: after each epoch, a small snapshot of the network (where some test posts sit in
-its last hidden layer, its confusion matrix, its answer for a probe text), kept by an observer
-that training calls, as minGPT's trainer calls its callbacks."""
+"""Watch it learn: before training and after each epoch, a small snapshot of the network (where
+some test posts sit in its last hidden layer, its confusion matrix, its answer for a probe text),
+kept by an observer that training calls, as minGPT's trainer calls its callbacks."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from textclf.train import EpochRecord
 
 PROBE = "The pitcher threw three strikes and the crowd cheered the home run."  # the app's example
 MAX_POSTS = 300  # test posts drawn for the map: enough to see groups form, 60 kB per epoch at most
-MAX_EPOCHS = 50  # epochs kept, evenly spaced, the last always among them
+MAX_EPOCHS = 50  # epochs kept: 0, then evenly spaced, the last always among them
 
 
 @dataclass(frozen=True)
 class Snapshots:
-    epochs: np.ndarray  # (E,) the epochs kept, ascending, the last epoch trained among them
+    epochs: np.ndarray  # (E,) the epochs kept, ascending from 0 (before any step) to the last
     points: np.ndarray  # (E, posts, 2) float32: the posts' last hidden layer, unit-length, in
     #                     the 2-D PCA of the final epoch, so every epoch shares its axes
     posts: np.ndarray  # (posts,) the test posts drawn, by index into the test set
@@ -56,7 +56,8 @@ class SnapshotRecorder:
         self.X, self.y, self.probe, self.probe_text = X_test, np.asarray(y_test), probe, probe_text
         drawn = np.random.default_rng([seed, 2]).permutation(X_test.shape[0])[:posts]
         self.posts = np.sort(drawn)
-        self.kept = set(np.linspace(1, epochs, min(epochs, keep)).round().astype(int).tolist())
+        planned = np.linspace(1, epochs, min(epochs, keep - 1)).round().astype(int).tolist()
+        self.kept = {0, *planned}  # epoch 0: the seeded network before any step
         self.epochs, self.hidden, self.confusions, self.answers = [], [], [], []
         self.latest = None  # the last epoch's snapshot, if it is not among the kept
 

@@ -37,7 +37,7 @@ class EpochRecord:
 class Trained:
     model: MLP
     backend: str  # what trained the word table (optim.backend_name)
-    history: list[EpochRecord] = field(default_factory=list)
+    history: list[EpochRecord] = field(default_factory=list)  # from epoch 0, before any step
     train_seconds: float = 0.0
     stopped: bool = False  # True when should_stop ended training early (the partial epoch is lost)
 
@@ -113,6 +113,27 @@ def train(
     batches = Batches(X_train, y_train, config.batch_size, config.seed)
     loss_fn = nn.CrossEntropyLoss()
     result = Trained(model=model, backend=backend_name(optimizer))
+
+    def observe(record: EpochRecord) -> None:
+        result.history.append(record)
+        if on_snapshot is not None:
+            on_snapshot(model, record)
+        if on_epoch is not None:
+            on_epoch(record)
+
+    # epoch 0: the seeded network before any step, where the curves and the replay start
+    logits = predict_logits(model, X_train)
+    test_accuracy, test_recall = evaluate(model, X_test, y_test)
+    observe(
+        EpochRecord(
+            epoch=0,
+            loss=loss_fn(logits, torch.as_tensor(y_train, dtype=torch.long)).item(),
+            train_accuracy=float((logits.argmax(1).numpy() == y_train).mean()),
+            test_accuracy=test_accuracy,
+            seconds=0.0,
+            test_recall=test_recall,
+        )
+    )
     # a UI redrawing, or other work's turn in a server's queue, is not training time
     started, in_callbacks = time.perf_counter(), 0.0
 
@@ -142,12 +163,8 @@ def train(
             seconds=time.perf_counter() - started - in_callbacks,
             test_recall=test_recall,
         )
-        result.history.append(record)
         callback_started = time.perf_counter()
-        if on_snapshot is not None:
-            on_snapshot(model, record)
-        if on_epoch is not None:
-            on_epoch(record)
+        observe(record)
         in_callbacks += time.perf_counter() - callback_started
     result.train_seconds = time.perf_counter() - started - in_callbacks
     model.eval()

@@ -127,9 +127,9 @@ def follow(store: RunStore, training: Training, labels: tuple[str, ...]) -> Run:
             while not training.ended.is_set():
                 training.wait(POLL)
                 history = list(training.history)
-                progress.progress(
-                    len(history) / config.epochs, text=_progress_text(store, training, history)
-                )  # also where Streamlit stops this script if the person moved on
+                done = history[-1].epoch / config.epochs if history else 0.0
+                # also where Streamlit stops this script if the person moved on
+                progress.progress(done, text=_progress_text(store, training, history))
                 if len(history) > drawn and time.monotonic() - drawn_at >= CHART_EVERY:
                     specs = store.derived(  # built once an epoch for every follower
                         training,
@@ -164,7 +164,7 @@ def _progress_text(store: RunStore, training: Training, history: list[EpochRecor
             f"Other visitors' networks are training: yours is {_ordinal(place)} in line, "
             f"about {_duration(seconds)}…"
         )
-    if not history:
+    if len(history) < 2:  # epoch 0, the network before any step, at most
         return "Training: the first epoch…"
     record = history[-1]
     return (

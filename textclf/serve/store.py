@@ -215,7 +215,7 @@ class RunStore:
             run = recipe(should_stop, on_epoch)
             if run.stopped and not training.limit_note:
                 raise Cancelled  # nobody followed it: the next visitor trains it whole
-            if not run.history:
+            if run.history[-1].epoch == 0:
                 raise ValueError(
                     f"This run reached this server's time limit ({self.run_seconds:,.0f} s) "
                     "before its first epoch ended: lower the epochs or the hidden units, or "
