@@ -1,6 +1,7 @@
 """The app's logic through Streamlit's AppTest: widgets set, script rerun, elements read back."""
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ARCHIVE, ROOT
 from tests.realfiles import SUBJECT_GROUPS, delimited, subject_rows
 from textclf.app.training import server_store
+from textclf.config import TUTORIAL
 from textclf.text import markdown_literal
 
 APP = str(ROOT / "streamlit_app.py")
@@ -556,7 +558,7 @@ def test_the_network_tab_counts_every_parameter_and_follows_the_settings(app):
     assert len(strips) == 3  # a strip per hidden layer
 
 
-def test_one_training_step_shows_autograds_chain_and_the_gradients(app):
+def test_one_training_step_shows_autograds_chain_and_the_gradients(app, corpus, features):
     learning = tab(app, "Watch it learn")
     next(b for b in learning.button if b.label == "Trace one training step").click().run()
     learning = tab(app, "Watch it learn")
@@ -567,6 +569,29 @@ def test_one_training_step_shows_autograds_chain_and_the_gradients(app):
     names = [name for name, _ in current_run(app).classifier.model.named_parameters()]
     assert steps["parameter"].tolist() == names
     assert (steps["gradient norm"] > 0).all()
+    # the first step of training, from the seeded weights: the loss of a network that has
+    # learned nothing, about ln 3, which training's own first batch gives too
+    said = next(m.value for m in learning.markdown if m.value.startswith("**The loss**"))
+    loss = float(said.split(": ")[1].split(",")[0])
+    assert loss == pytest.approx(math.log(3), abs=0.1)
+    first = first_batch_loss(TUTORIAL, corpus, features)
+    assert loss == pytest.approx(first, rel=1e-3)
+
+
+def first_batch_loss(config, corpus, features) -> float:
+    """The loss of training's first step, from train()'s own seeded network and first batch."""
+    import torch
+    from torch import nn
+
+    from textclf.batches import Batches
+    from textclf.train import seeded_model, share_of
+
+    X, y = share_of(features.X_train, corpus.train_labels, config.train_share, config.seed)
+    posts, targets = next(iter(Batches(X, y, config.batch_size, config.seed)))
+    model = seeded_model(config, X.shape[1], len(corpus.label_names), features.alphabetical)
+    model.draw_dropout_from(torch.Generator().manual_seed(config.seed))
+    model.train()
+    return nn.CrossEntropyLoss()(model(posts), targets).item()
 
 
 def test_replay_moves_through_the_epochs_of_a_restored_run(app):

@@ -3,6 +3,8 @@ records it."""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import streamlit as st
 
@@ -13,6 +15,7 @@ from textclf.features import Features
 from textclf.pipeline import Run
 from textclf.serve.store import RunKey
 from textclf.trace import graph_dot, trace_step
+from textclf.train import seeded_model
 
 
 def _ask(key: RunKey) -> None:
@@ -29,17 +32,20 @@ def step_ui(run: Run, corpus: Corpus, features: Features) -> None:
         return
 
     def traced():
-        model = run.classifier.model
-        # a copy of the network, its full gradient and Adam's two moments, at once
-        need = 4 * sum(p.numel() * p.element_size() for p in model.parameters())
+        # the network as training began: the same seeded weights, the same first batch
+        words, classes = features.X_train.shape[1], len(corpus.label_names)
+        model = seeded_model(run.config, words, classes, features.alphabetical)
+        # the network, its copy, its full gradient and Adam's two moments, at once
+        need = 5 * sum(p.numel() * p.element_size() for p in model.parameters())
         with heavy_work(1.0, need):
             return trace_step(run.config, model, features.X_train, corpus.train_labels)
 
     trace = derived(run, "step", traced)
     posts, words = trace.input_shape
     st.markdown(
-        f"The first batch this run trained on, through a copy of the trained network: **{posts} "
-        f"posts × {words:,} words**, {trace.nonzero_share:.2%} of its entries nonzero."
+        f"The first step this run took: its first batch, **{posts} posts × {words:,} words** "
+        f"({trace.nonzero_share:.2%} of the entries nonzero), through the network as training "
+        "began, its seeded initial weights."
     )
     st.code(
         "logits = model(batch)                # forward: autograd records each operation\n"
@@ -70,11 +76,12 @@ def step_ui(run: Run, corpus: Corpus, features: Features) -> None:
         hide_index=True,
         width="stretch",
     )
-    ops.markdown(f"**The loss**: {trace.loss:.4g}")
-    st.markdown(
-        f"**After `loss.backward()` and one `{trace.optimizer}` step** (a fresh one: the moments "
-        "the run built up are not kept, so this is a first step's size)"
+    ops.markdown(
+        f"**The loss**: {trace.loss:.4g}, about what a network that has learned nothing scores "
+        f"(ln {len(corpus.label_names)} = {math.log(len(corpus.label_names)):.4g} for "
+        f"{len(corpus.label_names)} categories equally likely)"
     )
+    st.markdown(f"**After `loss.backward()` and the first `{trace.optimizer}` step**")
     st.dataframe(
         pd.DataFrame(
             [
