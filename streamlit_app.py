@@ -23,18 +23,30 @@ from textclf.app import (
 )
 from textclf.memory import return_large_blocks_at_once
 from textclf.pipeline import training_problems
+from textclf.text import markdown_literal
 
 return_large_blocks_at_once()  # the process-wide allocator setting: let-go runs leave the process
 st.set_page_config(page_title="textclf · watch a network learn", page_icon="🧠", layout="wide")
-st.title("Watch a neural network learn to sort newsgroup posts")
-st.caption(
-    "A bag-of-words MLP trained with Adam on 20 Newsgroups, in your browser's session. "
-    "Move a setting and it retrains; the defaults are the PyTorch tutorial's network."
-)
+
+header = st.empty()  # the page's subject is its data: the title follows the sidebar's choice
+with header.container():
+    st.title("Watch a neural network learn to sort newsgroup posts")
+    st.caption(
+        "A bag-of-words MLP trained with Adam on 20 Newsgroups, live. Move a setting and it "
+        "retrains; the defaults are the PyTorch tutorial's network."
+    )
 
 # The sidebar: data and settings, as the link set them.
 share.apply_link_once()
 own = st.session_state["own"] = source.source_ui()  # None: 20 Newsgroups
+if own is not None:
+    with header.container():
+        st.title(f"Watch a neural network learn to sort {markdown_literal(own.name)}")
+        st.caption(
+            f"A bag-of-words MLP trained with Adam on your texts, the column "
+            f"{markdown_literal(own.text_column)} labelled by {markdown_literal(own.label_column)}"
+            ". Move a setting and it retrains."
+        )
 chosen = settings.settings_ui(newsgroups=own is None)
 share.settle_link(chosen)
 share.link_notice_ui()
@@ -49,7 +61,7 @@ if problems:
 # does, and how it learned.
 run, corpus, features = training.training_ui(config, own, corpus, features)
 baseline = source.baseline_for(run.config, run.data_source)  # ComplementNB, the yardstick
-previous = st.session_state.get("previous")
+previous = runs.comparable_before(st.session_state["run"])  # on the same test posts
 results.headline_ui(run, previous, corpus, baseline)
 results.how_it_learned_ui(run)
 

@@ -67,7 +67,6 @@ def test_changed_slider_retrains_with_the_new_config(app):
     assert not app.exception
     run = current_run(app)
     assert run is not first and run.config.hidden == 40
-    assert app.session_state["previous"].key.config == first.config
     delta = next(m for m in app.metric if m.label == "Test accuracy").delta
     assert delta == f"{(run.report.accuracy - first.report.accuracy) * 100:+.2f} points"
 
@@ -708,3 +707,20 @@ def test_restore_and_compare_default_to_the_two_latest_comparable_runs(app, subj
     session = tab(app, "Runs")
     assert [m.label for m in session.metric] == ["Run A (#5)", "Run B (#6)"]
     assert not [i for i in session.info if "cannot be compared" in i.value]
+
+
+def test_a_persons_file_is_the_pages_subject(app, subjects_csv):
+    use_own_file(app, "subjects.csv", subjects_csv)
+    assert not app.exception
+    # its first run is measured against no newsgroups run: no change is shown
+    assert not next(m for m in app.metric if m.label == "Test accuracy").delta
+    assert app.title[0].value.replace("\\", "") == (
+        "Watch a neural network learn to sort subjects.csv"
+    )
+    run = current_run(app)
+    example = " ".join(run.snapshots.probe.split())
+    corpus_first = app.text_area(key="text").placeholder
+    assert corpus_first == f"e.g. {example}" and "pitcher" not in corpus_first
+    learning = tab(app, "Watch it learn")
+    assert any(c.value.startswith("The example") and "pitcher" not in c.value
+               for c in learning.caption)  # fmt: skip

@@ -149,6 +149,14 @@ def run(
     )
 
 
+def example_text(corpus: Corpus, own: bool) -> str:
+    """The sentence a page follows as the network learns: the tutorial's baseball sentence on
+    the newsgroups, the first test text of a person's own file (its first 200 characters)."""
+    if not own or not corpus.test_texts:
+        return PROBE
+    return " ".join(corpus.test_texts[0].split())[:200]
+
+
 def digest(corpus: Corpus) -> str:
     """A fingerprint of the corpus's test posts, their labels and label names: two runs scored on
     the same posts share it."""

@@ -53,7 +53,8 @@ def network_ui(run: Run) -> None:
 
 def forward_ui(run: Run) -> None:
     """The forward pass of the try-it text (or the example sentence), layer by layer."""
-    text = (st.session_state.get("text") or PROBE)[:MAX_EXPLAINED_CHARS]
+    example = run.snapshots.probe if run.snapshots else PROBE  # the run's example sentence
+    text = (st.session_state.get("text") or example)[:MAX_EXPLAINED_CHARS]
     trace = derived(run, ("forward", text), lambda: forward_trace(run.classifier, text))
     st.markdown("#### One text through the network")
     source = "the text in the Try it box" if st.session_state.get("text") else "an example"

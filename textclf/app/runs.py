@@ -18,7 +18,6 @@ from textclf.text import subject_line
 
 
 def _restore(shown: Shown) -> None:
-    st.session_state["previous"] = st.session_state.get("run")
     st.session_state["run"] = shown
     own = shown.key.data
     # the sidebar shows the restored run's settings: nothing retrains
@@ -81,6 +80,17 @@ def comparable(a: Shown, b: Shown) -> bool:
     """Scored on the same test posts: the same file and split, or the same newsgroups."""
     same_posts = (a.config.categories, a.config.remove) == (b.config.categories, b.config.remove)
     return a.key.data == b.key.data and (a.key.data is not None or same_posts)
+
+
+def comparable_before(shown: Shown) -> Shown | None:
+    """The session's latest run before shown that was scored on the same test posts: what a
+    change is measured against (a run on a file is never measured against the newsgroups)."""
+    earlier = [
+        r
+        for r in st.session_state.get("runs", [])
+        if r.number < shown.number and comparable(r, shown)
+    ]
+    return earlier[-1] if earlier else None
 
 
 def latest_comparable(runs: list[Shown]) -> tuple[Shown, Shown]:

@@ -21,7 +21,7 @@ from textclf.config import TrainConfig
 from textclf.data import Corpus
 from textclf.features import Features
 from textclf.metrics import Report
-from textclf.pipeline import Run
+from textclf.pipeline import Run, example_text
 from textclf.pipeline import run as run_training
 from textclf.serve.store import RunKey, RunStore, Training
 from textclf.serve.turns import Cancelled, Job
@@ -64,7 +64,6 @@ def training_ui(
     if pressed or shown is None or (auto and stale):
         run = obtain(key, corpus, features)
         if shown is None or shown.key != key:
-            st.session_state["previous"] = shown
             st.session_state["run"] = remember(key, run)
         return run, corpus, features
     data = (corpus, features) if not stale else data_for(shown.config, shown.key.data)
@@ -104,7 +103,12 @@ def obtain(key: RunKey, corpus: Corpus, features: Features) -> Run:
 
     def recipe(should_stop, on_epoch) -> Run:
         found = run_training(
-            key.config, corpus, features, on_epoch=on_epoch, should_stop=should_stop
+            key.config,
+            corpus,
+            features,
+            on_epoch=on_epoch,
+            should_stop=should_stop,
+            probe=example_text(corpus, own=key.data is not None),
         )
         found.data_source = key.data
         return found

@@ -14,6 +14,7 @@ from textclf.explain import explain, highlighted_markdown
 from textclf.pipeline import Run
 from textclf.predict import predict_text
 from textclf.serve.store import RunKey
+from textclf.snapshots import PROBE
 from textclf.text import markdown_literal
 
 
@@ -37,7 +38,7 @@ def try_it_ui(run: Run) -> None:
         "Text to classify",
         key="text",
         height=160,
-        placeholder="e.g. The pitcher threw three strikes and the crowd cheered the home run.",
+        placeholder=f"e.g. {run.snapshots.probe if run.snapshots else PROBE}",
         on_change=_forget_true_group,
     )
     true_group = st.session_state.get("true_group")
