@@ -223,7 +223,7 @@ def test_the_page_reads_in_the_order_of_a_first_visit(app):
     assert learning.select_slider[0].label == "Replay epoch"
     assert any(m.value == "#### One training step" for m in learning.markdown)
     assert any(b.label == "Trace one training step" for b in learning.button)
-    assert len(errors.get("vega_lite_chart")) == 2 + 3  # two matrices, a 2 x 2 per category
+    assert len(errors.get("vega_lite_chart")) == 2 + 1 + 3  # 2 matrices, reliability, 2 x 2s
     assert [s.label for s in errors.selectbox][:2] == ["True group", "Predicted group"]
     assert len(learned.get("vega_lite_chart")) == 3 + 1  # top words per category, the map
     assert "Change a setting" in session.info[0].value
@@ -724,3 +724,26 @@ def test_a_persons_file_is_the_pages_subject(app, subjects_csv):
     learning = tab(app, "Watch it learn")
     assert any(c.value.startswith("The example") and "pitcher" not in c.value
                for c in learning.caption)  # fmt: skip
+
+
+def test_the_page_shows_whether_its_probabilities_can_be_trusted(app):
+    from textclf.calibration import reliability
+
+    run = current_run(app)
+    found = reliability(run.test_probabilities, run.test_labels)
+    errors = tab(app, "Where it goes wrong")
+    drawn = next(
+        chart_data(c) for c in errors.get("vega_lite_chart") if "confidence" in chart_data(c)
+    )
+    assert drawn["posts"].tolist() == [b.count for b in found.bins]
+    assert drawn["accuracy"].tolist() == pytest.approx([b.accuracy for b in found.bins])
+    said = next(c.value for c in errors.caption if "Expected calibration error" in c.value)
+    assert f"**{found.ece:.3f}** (ComplementNB's: " in said
+    app.text_area(key="text").input("The shuttle reached orbit around the moon").run()
+    probability = run.classifier.probabilities(["The shuttle reached orbit around the moon"])[0]
+    bin_ = found.bin_of(float(probability.max()))
+    assert any(
+        c.value == f"On the test posts, when the network said {bin_.low:.0%}-{bin_.high:.0%}, it "
+        f"was right {bin_.accuracy:.0%} of the time ({bin_.count:,} posts)."
+        for c in app.caption
+    )

@@ -87,10 +87,10 @@ def ask(page, text):
 
 TABS = ("The network", "Watch it learn", "Where it goes wrong", "What it learned", "Runs", "Code")
 # Altair charts each tab shows on the tutorial's three groups: a strip per hidden layer; the
-# replayed map, matrix and example; two confusion matrices and a 2 x 2 per category; top words per
-# category and the map; none before a second run; none beside the script. Only the open tab is
-# drawn: the others hold none.
-TAB_CHARTS = (2, 3, 2 + 3, 3 + 1, 0, 0)
+# replayed map, matrix and example; two confusion matrices, the reliability diagram and a 2 x 2
+# per category; top words per category and the map; none before a second run; none beside the
+# script. Only the open tab is drawn: the others hold none.
+TAB_CHARTS = (2, 3, 2 + 1 + 3, 3 + 1, 0, 0)
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 
 

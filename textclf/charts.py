@@ -353,3 +353,47 @@ def replay_map_chart(
         )
         .properties(height=320)
     )
+
+
+def reliability_chart(reliability) -> alt.LayerChart:
+    """calibration.Reliability drawn: each bin's share answered right (bars) against its mean
+    stated confidence (ticks); on the diagonal, "90%" means right 9 times in 10."""
+    frame = pd.DataFrame(
+        [
+            {
+                "confidence": b.confidence,
+                "accuracy": b.accuracy,
+                "posts": b.count,
+                "from": b.low,
+                "to": b.high,
+            }
+            for b in reliability.bins
+        ]
+    )
+    x = alt.X("from:Q", title="the network's stated confidence", scale=alt.Scale(domain=[0, 1]),
+              axis=alt.Axis(format="%"))  # fmt: skip
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(color="#4c78a8", opacity=0.8)
+        .encode(
+            x=x,
+            x2=alt.X2("to:Q"),
+            y=alt.Y(
+                "accuracy:Q",
+                title="share right",
+                scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%"),
+            ),  # fmt: skip
+            tooltip=[
+                alt.Tooltip("posts:Q"),
+                alt.Tooltip("confidence:Q", format=".1%", title="mean confidence"),
+                alt.Tooltip("accuracy:Q", format=".1%", title="right"),
+            ],
+        )
+    )
+    diagonal = (
+        alt.Chart(pd.DataFrame({"from": [0.0, 1.0], "accuracy": [0.0, 1.0]}))
+        .mark_line(color=LINE, strokeDash=[4, 3])
+        .encode(x=x, y=alt.Y("accuracy:Q"))
+    )
+    return (bars + diagonal).properties(height=HEIGHT)

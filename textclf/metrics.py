@@ -32,6 +32,7 @@ class Report:
     labels: tuple[str, ...]
     confusion: np.ndarray  # (classes, classes): row = true label, column = predicted label
     per_class: tuple[ClassScores, ...]
+    reliability: object = None  # calibration.Reliability, where the scorer had probabilities
 
     def to_dict(self) -> dict:
         return {

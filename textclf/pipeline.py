@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from textclf.budget import Limits, estimate, over_budget, posts_used
+from textclf.calibration import Reliability, reliability
 from textclf.config import TrainConfig
 from textclf.data import Corpus, load_newsgroups
 from textclf.features import Features, fit_features
@@ -45,10 +46,17 @@ class Run:
         kept += 0 if self.test_labels is None else self.test_labels.nbytes
         return weights + kept + (0 if self.snapshots is None else self.snapshots.nbytes())
 
+    def reliability(self) -> Reliability:
+        """How far the test posts' stated confidence is from how often they were right."""
+        return reliability(self.test_probabilities, self.test_labels)
+
     def summary(self) -> dict:
-        """What `train --json` prints: scores, timings and the per-epoch history."""
+        """What `train --json` prints: scores, calibration, timings and the per-epoch history."""
+        calibration = self.reliability()
         return {
             **self.report.to_dict(),
+            "ece": calibration.ece,
+            "reliability": [b.to_dict() for b in calibration.bins],
             "train_seconds": self.train_seconds,
             "epochs_run": self.history[-1].epoch if self.history else 0,
             "stopped_early": self.stopped,

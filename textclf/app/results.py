@@ -102,6 +102,7 @@ def where_it_goes_wrong_ui(run: Run, corpus: Corpus, baseline: Report) -> None:
             lambda: charts.confusion_chart(baseline.confusion, baseline.labels),
         )
     drilldown_ui(key_of(run), corpus)
+    calibration_ui(run, baseline)
 
     st.markdown("#### Each category against the rest")
     columns = st.columns(min(4, len(report.per_class)))
@@ -126,6 +127,20 @@ def where_it_goes_wrong_ui(run: Run, corpus: Corpus, baseline: Report) -> None:
         ]
     )
     st.dataframe(table, hide_index=True, width="stretch")
+
+
+def calibration_ui(run: Run, baseline: Report) -> None:
+    """Does "90%" mean right 9 times in 10? The reliability diagram and its one number."""
+    st.markdown("#### Does 90% mean right 9 times in 10?")
+    found = derived(run, "reliability", run.reliability)
+    chart(st, run, "reliability", lambda: charts.reliability_chart(found))
+    theirs = baseline.reliability
+    st.caption(
+        "The test posts binned by the network's stated confidence (its top probability): each "
+        "bar is how often those posts were answered right, the dashed line where the two agree. "
+        f"Expected calibration error, the gap averaged over the posts: **{found.ece:.3f}**"
+        + (f" (ComplementNB's: {theirs.ece:.3f})." if theirs is not None else ".")
+    )
 
 
 @st.fragment  # choosing a cell or a post reruns this panel alone

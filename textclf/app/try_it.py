@@ -7,7 +7,7 @@ import random
 import streamlit as st
 
 from textclf import charts
-from textclf.app.cache import chart, key_of
+from textclf.app.cache import chart, derived, key_of
 from textclf.app.share import share_ui
 from textclf.app.source import data_for
 from textclf.explain import explain, highlighted_markdown
@@ -56,6 +56,12 @@ def try_it_ui(run: Run) -> None:
         label, probability = prediction.ranked()[0]
         labels = run.report.labels
         st.markdown(f"Most likely: **{markdown_literal(label)}** ({probability:.1%})")
+        said = derived(run, "reliability", run.reliability).bin_of(probability)
+        if said is not None:
+            st.caption(
+                f"On the test posts, when the network said {said.low:.0%}-{said.high:.0%}, it "
+                f"was right {said.accuracy:.0%} of the time ({said.count:,} posts)."
+            )
         ranked = prediction.ranked()
         chart(st, run, ("probabilities", text), lambda: charts.probability_chart(ranked, labels))
         st.caption(
