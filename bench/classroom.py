@@ -177,20 +177,22 @@ def run_class(args) -> dict:
                 page.goto(url + ("?" + query if query else ""), wait_until="commit")
                 pages.append(page)
                 time.sleep(args.spread / max(args.students, 1))
-            asked = set()
+            asked = {}  # student -> when the question was sent
             deadline = time.monotonic() + args.timeout
             while time.monotonic() < deadline:
                 states = [_state(p) for p in pages]
                 for i, (page, state) in enumerate(zip(pages, states, strict=True)):
-                    if state.get("accuracy") is not None and i not in asked:
-                        asked.add(i)
-                        try:
-                            box = page.get_by_label("Text to classify")
-                            box.fill(QUESTION, timeout=30_000)
-                            page.evaluate("() => { window.__class.asked = true; }")
-                            box.press("Control+Enter")
-                        except Exception:  # noqa: BLE001 - counted as no answer
-                            pass
+                    waited = time.monotonic() - asked.get(i, -1e9)
+                    if state.get("accuracy") is None or state.get("answer") or waited < 120:
+                        continue  # no result yet, answered, or asked under two minutes ago
+                    try:  # a busy browser may drop a keystroke: asked again after two minutes
+                        box = page.get_by_label("Text to classify")
+                        box.fill(QUESTION, timeout=30_000)
+                        page.evaluate("() => { window.__class.asked = true; }")
+                        box.press("Control+Enter")
+                        asked[i] = time.monotonic()
+                    except Exception:  # noqa: BLE001 - tried again on the next round
+                        pass
                 if all(s.get("answer") is not None for s in states):
                     break
                 time.sleep(0.5)
