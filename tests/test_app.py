@@ -400,6 +400,7 @@ def test_settings_that_cannot_train_are_stopped_before_training(app):
     assert current_run(app) is first
 
 
+@pytest.mark.slow
 def test_offline_app_unpacks_the_hosts_archive(tmp_path, monkeypatch):
     import streamlit as st
 

@@ -57,6 +57,7 @@ def test_unknown_group_is_refused():
         load_newsgroups(("sci.space", "sci.fiction"))
 
 
+@pytest.mark.slow
 def test_the_official_archive_gives_the_posts_of_the_cache(corpus, tmp_path):
     home = install_archive(ARCHIVE, tmp_path)
     unpacked = load_newsgroups(TUTORIAL.categories, download=False, home=home)

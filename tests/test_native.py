@@ -97,6 +97,7 @@ def test_prediction_and_explanation_never_compile(tutorial_run, monkeypatch, tmp
         native.forget()
 
 
+@pytest.mark.slow
 def test_everything_trains_without_a_c_compiler(monkeypatch, tmp_path, corpus, features):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no library built earlier
     monkeypatch.setenv("CC", "false")  # a "compiler" that always fails

@@ -36,6 +36,7 @@ def dense_adam(config, model, matrix=None) -> torch.optim.Optimizer:
     return torch.optim.Adam(model.parameters(), lr=config.lr)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "backend, hidden",
     # plain RowAdam copies rows back four floats to an element where the width allows (8), else

@@ -96,6 +96,7 @@ def refusal(data: bytes) -> str:
     return message
 
 
+@pytest.mark.slow
 def test_a_few_mb_claiming_a_4_gib_tensor_is_refused_before_it_is_loaded(model_bytes):
     bomb = inflated(model_bytes, 2**30)  # the first layer's weight in 4 GiB of deflated zeros
     assert len(bomb) < 32 * 2**20

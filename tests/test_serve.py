@@ -77,6 +77,7 @@ def test_the_same_settings_train_once_and_every_follower_sees_it_live(corpus, fe
     assert done.report.accuracy == alone.report.accuracy  # the network a visitor would train
 
 
+@pytest.mark.slow
 def test_a_short_run_overtakes_a_long_one(corpus, features):
     store = RunStore(Turns(slots=1), max_bytes=2**30)
     long = request(store, replace(TUTORIAL, hidden=400, epochs=40), corpus, features)
