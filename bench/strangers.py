@@ -37,15 +37,25 @@ def resident_mb(pid: int) -> float:
 
 
 def big_file(folder: Path) -> Path:
-    """677,000 rows of two words each in 100 labels: about 10 MB."""
+    """677,000 rows of two words each in 100 labels: under 10 MB."""
     path = folder / "many-rows.csv"
     draw = random.Random(0)
-    words = [f"w{i}" for i in range(50_000)]
+    words = [f"{i:x}" for i in range(4096)]
     with path.open("w") as f:
         f.write("text,label\n")
         for i in range(677_000):
-            f.write(f"{draw.choice(words)} {draw.choice(words)},label{i % 100}\n")
+            f.write(f"{draw.choice(words)} {draw.choice(words)},l{i % 100}\n")
     return path
+
+
+def known_words() -> list[str]:
+    """Words the tutorial's network knows, so that every one of them is explained."""
+    sys.path.insert(0, str(ROOT))
+    from textclf.config import TUTORIAL
+    from textclf.pipeline import load_and_vectorise
+
+    _, features = load_and_vectorise(TUTORIAL)
+    return sorted(w for w in features.vectorizer.vocabulary_ if w.isalpha())
 
 
 def alerts(page) -> list[str]:
@@ -70,13 +80,10 @@ def upload(browser, url: str, path: Path) -> list[str]:
 
 def long_texts(browser, url: str, tabs: int) -> list[str]:
     draw = random.Random(1)
+    vocabulary = known_words()
     pages = []
     for _ in range(tabs):
-        words = {
-            "".join(draw.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(7))
-            for _ in range(3000)
-        }
-        text = " ".join(sorted(words))[:20_000]
+        text = " ".join(draw.sample(vocabulary, 4000))[:20_000]  # distinct, all known
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.add_init_script(WATCH)
         page.goto(url)

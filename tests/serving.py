@@ -23,7 +23,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(log_name: str = "streamlit.log", env: dict | None = None, cwd=ROOT):
+def streamlit_server(
+    log_name: str = "streamlit.log", env: dict | None = None, cwd=ROOT, python=sys.executable
+):
     """Yields (url, process) once the server answers its health check; stops it afterwards.
     env: variables set for the server beside the test's own (its TEXTCLF_* limits); cwd: the
     checkout it runs (a benchmark's code before a change)."""
@@ -32,7 +34,7 @@ def streamlit_server(log_name: str = "streamlit.log", env: dict | None = None, c
     log = open(ARTIFACTS / log_name, "wb")  # noqa: SIM115 - closed after the server stops
     process = subprocess.Popen(
         [
-            sys.executable,
+            python,
             "-m",
             "streamlit",
             "run",
