@@ -378,12 +378,13 @@ def reliability_chart(reliability) -> alt.LayerChart:
         .encode(
             x=x,
             x2=alt.X2("to:Q"),
+            y2=alt.datum(0),  # a bar from 0 up to the share right
             y=alt.Y(
                 "accuracy:Q",
                 title="share right",
                 scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%"),
-            ),  # fmt: skip
+            ),
             tooltip=[
                 alt.Tooltip("posts:Q"),
                 alt.Tooltip("confidence:Q", format=".1%", title="mean confidence"),
