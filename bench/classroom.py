@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.serving import cpu_seconds, free_port, peak_memory_mb  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
          "--disable-component-update", "--disable-sync", "--disable-quic",
@@ -75,12 +78,6 @@ WATCH = """
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _pinned(command: list[str], cores: str) -> list[str]:
     return ["taskset", "-c", cores, *command] if shutil.which("taskset") else command
 
@@ -88,7 +85,7 @@ def _pinned(command: list[str], cores: str) -> list[str]:
 def start_server(code: Path, log: Path) -> tuple[str, subprocess.Popen]:
     """`streamlit run` in code, with code's own .venv where it has one (the code before a change
     runs with what its requirements installed)."""
-    port = _free_port()
+    port = free_port()
     own = code / ".venv" / "bin" / "python"
     python = str(own) if own.exists() else sys.executable
     command = [python, "-m", "streamlit", "run", "streamlit_app.py",
@@ -111,18 +108,6 @@ def start_server(code: Path, log: Path) -> tuple[str, subprocess.Popen]:
             time.sleep(0.3)
     process.kill()
     raise SystemExit(f"the server did not start: see {log}")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-def peak_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _state(page) -> dict:
@@ -200,7 +185,7 @@ def run_class(args) -> dict:
             heavy_seen = [_state(p).get("notices", []) for p in heavy]
             seconds = time.monotonic() - started
             cpu = cpu_seconds(server.pid) - cpu0
-            peak = peak_mb(server.pid)
+            peak = peak_memory_mb(server.pid)
             if profiler is not None:
                 profiler.send_signal(signal.SIGINT)
                 profiler.wait(timeout=60)

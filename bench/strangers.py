@@ -26,7 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from classroom import CHROMIUM, FLAGS, WATCH, _state, peak_mb, start_server  # noqa: E402
+from classroom import CHROMIUM, FLAGS, WATCH, _state, start_server  # noqa: E402
+
+from tests.serving import peak_memory_mb  # noqa: E402
 
 
 def resident_mb(pid: int) -> float:
@@ -117,7 +119,7 @@ def main() -> int:
 
     def note(name, said):
         steps.append({"recipe": name, "said": said, "resident_mb": round(resident_mb(server.pid)),
-                      "peak_mb": round(peak_mb(server.pid))})  # fmt: skip
+                      "peak_mb": round(peak_memory_mb(server.pid))})  # fmt: skip
         print(steps[-1], flush=True)
 
     try:

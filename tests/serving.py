@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -29,7 +29,7 @@ def streamlit_server(
     """Yields (url, process) once the server answers its health check; stops it afterwards.
     env: variables set for the server beside the test's own (its TEXTCLF_* limits); cwd: the
     checkout it runs (a benchmark's code before a change)."""
-    port = _free_port()
+    port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / log_name, "wb")  # noqa: SIM115 - closed after the server stops
     process = subprocess.Popen(

@@ -14,7 +14,7 @@ import pyarrow as pa
 import streamlit as st
 
 from textclf import export
-from textclf.budget import Limits
+from textclf.budget import MB, Limits
 from textclf.config import TrainConfig
 from textclf.data import Corpus
 from textclf.features import Features
@@ -26,7 +26,6 @@ from textclf.serve.turns import Turns
 from textclf.tables import Table, corpus_from_tables, read_table
 from textclf.threads import available_cores
 
-MB = 2**20
 LIMITS = Limits.from_environment()
 
 

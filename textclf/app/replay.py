@@ -40,13 +40,11 @@ def replay_ui(key: RunKey) -> None:
         st.info("This run kept no snapshots to replay.")
         return
     epochs = [int(e) for e in snapshots.epochs]
-    if st.session_state.get("replay_epoch") not in epochs or st.session_state.get("replay_run") != (
-        run.config,
-        run.data_source,
-    ):
+    shown = st.session_state.get("replay_epoch"), st.session_state.get("replay_run")
+    if shown[0] not in epochs or shown[1] != key:
         st.session_state["replay_epoch"] = epochs[-1]
         st.session_state["replay_playing"] = False
-        st.session_state["replay_run"] = (run.config, run.data_source)
+        st.session_state["replay_run"] = key
     playing = st.session_state.get("replay_playing", False)
     if playing:
         _advance(epochs)

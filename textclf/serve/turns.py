@@ -36,6 +36,10 @@ class Job:
     def left(self) -> float:
         return max(self.seconds - self.used, 0.0)
 
+    def rank(self) -> tuple:
+        """Least left to do first; then least served, then first come."""
+        return self.left(), self.used, self.order
+
 
 class Turns:
     """slots pieces of work at once, and at most memory bytes of begun work (0: no cap); work
@@ -110,7 +114,7 @@ class Turns:
     # under the lock
     @staticmethod
     def _before(a: Job, b: Job) -> bool:
-        return (a.left(), a.used, a.order) < (b.left(), b.used, b.order)
+        return a.rank() < b.rank()
 
     def _admissible(self) -> list[Job]:
         """Waiting work that could run now memory-wise, most deserving first."""
@@ -120,7 +124,7 @@ class Turns:
             for w in self._waiting
             if w.began or not self.memory or not self._begun or held + w.need <= self.memory
         ]
-        return sorted(fits, key=lambda w: (w.left(), w.used, w.order))
+        return sorted(fits, key=Job.rank)
 
     def _next(self) -> list[Job]:
         return self._admissible()[: self.slots - len(self._running)]
