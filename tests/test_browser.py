@@ -316,9 +316,9 @@ def test_a_link_too_heavy_for_the_host_is_refused_at_once(server, page):
     assert seconds < 2
 
 
-def test_an_upload_too_large_for_the_host_is_refused_before_it_is_read(server, page, tmp_path):
-    """Over TEXTCLF_UPLOAD_MB (10 MB by default), under the uploader's own 50 MB: one error saying
-    what to do, before the file is read, vectorised or kept."""
+def test_an_upload_too_large_for_the_host_is_refused_before_it_is_sent(server, page, tmp_path):
+    """Over TEXTCLF_UPLOAD_MB (10 MB by default): the browser refuses it in one sentence, and the
+    server never receives it (its own refusal, for a file sent past the browser, is AppTest's)."""
     path = tmp_path / "subjects-times-sixty.csv"
     rows = subject_rows()
     path.write_text(delimited(rows * 60, ["subject", "group"]))
@@ -326,10 +326,28 @@ def test_an_upload_too_large_for_the_host_is_refused_before_it_is_read(server, p
     page.goto(server)
     wait_for_results(page)
     page.get_by_test_id("stSidebar").get_by_text("Your own file", exact=True).click()
+    expect(page.get_by_text("(up to 10 MB)")).to_be_visible(timeout=30_000)
     page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(path)
-    error = page.get_by_test_id("stAlert").filter(has_text="takes files of up to 10 MB")
-    expect(error).to_be_visible(timeout=60_000)
-    expect(error).to_contain_text("upload a sample of its rows")
+    expect(page.get_by_text("File must be 10.0MB or smaller.")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1000)
+    upload_asked = page.get_by_test_id("stAlert").filter(has_text="Upload a file of labelled texts")
+    expect(upload_asked).to_be_visible()  # still waiting for a file: none arrived
+    assert page.get_by_test_id("stAlert").filter(has_text="cannot be used").count() == 0
+
+
+def test_a_link_streamlit_cannot_read_gets_a_notice(server, page):
+    """Streamlit reads no query of over 1,000 fields: the page says so instead of silently
+    training the defaults."""
+    page.goto(server + "?" + "&".join(f"seed={i % 7}" for i in range(1001)))
+    wait_for_results(page)
+    notice = page.get_by_test_id("stAlert").filter(has_text="This link is too long")
+    expect(notice).to_be_visible(timeout=30_000)
+    expect(notice).to_contain_text("1,001 fields")
+    expect(notice).to_contain_text("the defaults are shown")
+    page.goto(server + "?seed=3")  # a link it reads: no such notice
+    wait_for_results(page)
+    page.wait_for_timeout(1500)
+    assert page.get_by_test_id("stAlert").filter(has_text="too long").count() == 0
 
 
 @pytest.fixture

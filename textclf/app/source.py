@@ -7,6 +7,7 @@ import hashlib
 import os
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from textclf.app import cache
 from textclf.app.cache import LIMITS, OwnData
@@ -86,10 +87,11 @@ def source_ui() -> OwnData | None:
     if choice != "Your own file":
         return None
     upload = bar.file_uploader(
-        f"Labelled texts: CSV, TSV or JSON Lines (up to {MAX_FILE_MB} MB)",
+        f"Labelled texts: CSV, TSV or JSON Lines (up to {upload_cap_mb()} MB)",
         type=OWN_FILE_TYPES,
         key="own_file",
         help="One row per text, a header line naming the columns, one column holding the label.",
+        max_upload_size=upload_cap_mb(),  # the browser refuses a larger file before sending it
     )
     restored = st.session_state.get("restored_file")
     files = st.session_state.get("files", {})
@@ -125,7 +127,10 @@ def source_ui() -> OwnData | None:
         "Label column", columns, index=columns.index(table.label_column), key="label_column"
     )
     test_upload = bar.file_uploader(
-        "Separate test file (optional)", type=OWN_FILE_TYPES, key="own_test_file"
+        "Separate test file (optional)",
+        type=OWN_FILE_TYPES,
+        key="own_test_file",
+        max_upload_size=upload_cap_mb(),
     )
     if test_upload is not None:
         _refuse_if_too_large(test_upload)
@@ -149,12 +154,22 @@ def source_ui() -> OwnData | None:
     )
 
 
+def upload_cap_mb() -> int:
+    """The host's cap on a person's file, never above what any file may be (TEXTCLF_UPLOAD_MB)."""
+    return min(LIMITS.upload_mb or MAX_FILE_MB, MAX_FILE_MB)
+
+
 def _refuse_if_too_large(upload) -> None:
-    """One sentence, before a byte of the file is read, and the page stops."""
-    if LIMITS.upload_mb and upload.size > LIMITS.upload_mb * 2**20:
+    """One sentence, before a byte of the file is read, and the page stops. The browser refuses
+    such a file itself; one sent past it (a script posting to the server) is dropped at once,
+    not held for as long as the tab lives."""
+    if upload.size > upload_cap_mb() * 2**20:
+        context = get_script_run_ctx()
+        if context is not None:
+            context.uploaded_file_mgr.remove_file(context.session_id, upload.file_id)
         st.error(
             f"{markdown_literal(upload.name)} is {upload.size / 2**20:.1f} MB and this server "
-            f"takes files of up to {LIMITS.upload_mb} MB: upload a sample of its rows."
+            f"takes files of up to {upload_cap_mb()} MB: upload a sample of its rows."
         )
         st.stop()
 
