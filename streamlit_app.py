@@ -47,9 +47,10 @@ if own is not None:
             f"{markdown_literal(own.text_column)} labelled by {markdown_literal(own.label_column)}"
             ". Move a setting and it retrains."
         )
-chosen = settings.settings_ui(newsgroups=own is None)
+chosen = settings.settings_ui(newsgroups=own is None, exercise=st.session_state["link"])
 share.settle_link(chosen)
 share.link_notice_ui()
+share.task_ui()  # a teacher's exercise: its task, as plain text, above the results
 config = settings.checked_config(chosen)
 corpus, features = source.vectorised_ui(config, own)
 problems = training_problems(config, features)

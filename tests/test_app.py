@@ -2,6 +2,7 @@
 
 import json
 import math
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -748,3 +749,43 @@ def test_the_page_shows_whether_its_probabilities_can_be_trusted(app):
         f"was right {bin_.accuracy:.0%} of the time ({bin_.count:,} posts)."
         for c in app.caption
     )
+
+
+TASK_WITH_MARKUP = "Find the **best** <b>width</b> [here](http://evil.example) :red[now] $x$"
+
+
+def test_an_exercise_link_locks_hides_and_shows_its_task_as_text():
+    at = open_link(
+        {"hidden": "40", "lock": "hidden,layers", "hide": "optimizer", "task": TASK_WITH_MARKUP}
+    )
+    assert not at.exception and not at.warning
+    assert at.slider(key="hidden").disabled and at.slider(key="layers").disabled
+    assert not at.slider(key="epochs").disabled
+    assert not [r for r in at.radio if r.key == "optimizer"]  # hidden: not on the page
+    task = next(i for i in at.info if i.value.startswith("**Task:**"))
+    assert task.value == f"**Task:** {markdown_literal(TASK_WITH_MARKUP)}"  # text, not markup
+    assert current_run(at).config.hidden == 40
+    # a page edited to send other values (a disabled widget's, a preset) trains the link's
+    at.session_state["hidden"] = 7  # as a crafted widget message would (AppTest refuses it)
+    at.run()
+    best = next(b for b in at.button if b.label == "Best accuracy")
+    best.click().run()  # one layer of 128, were they not locked
+    assert not at.exception
+    config = current_run(at).config
+    assert (config.hidden, config.layers, config.optimizer) == (40, 2, "adam")
+    assert config.features == "tfidf"  # what the exercise leaves free follows the preset
+
+
+def test_make_an_exercise_builds_the_link_a_student_opens():
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.pills(key="exercise_lock").set_value(["hidden", "layers"]).run()
+    at.pills(key="exercise_hide").set_value(["optimizer"]).run()
+    at.text_input(key="exercise_task").set_value("Make it overfit").run()
+    link = at.code[-1].value
+    assert "lock=hidden%2Clayers" in link and "hide=optimizer" in link
+    assert "task=Make+it+overfit" in link
+    query = parse_qs(urlsplit(link).query)
+    student = open_link({k: v[-1] for k, v in query.items()})
+    assert not student.exception
+    assert student.slider(key="hidden").disabled
+    assert any("Make it overfit" in i.value for i in student.info)

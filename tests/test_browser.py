@@ -350,6 +350,44 @@ def test_a_link_streamlit_cannot_read_gets_a_notice(server, page):
     assert page.get_by_test_id("stAlert").filter(has_text="too long").count() == 0
 
 
+EXERCISE_TASK = "Find the **bold** width [here](www.example.com) $x$ <b>now</b>"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_an_exercise_link_locks_hides_and_states_its_task(server, browser, size):
+    """A teacher's link: hidden units and layers shown but fixed, the optimiser not shown, the
+    task as typed (never markup), and Share's Make an exercise to build such a link."""
+    width, height = SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    query = urlencode({"hidden": 40, "lock": "hidden,layers", "hide": "optimizer"})
+    page.goto(f"{server}?{query}&{urlencode({'task': EXERCISE_TASK})}")
+    wait_for_results(page)
+    task = page.get_by_test_id("stAlert").filter(has_text="Task:")
+    expect(task).to_contain_text(unlinked(EXERCISE_TASK))
+    assert page.locator("a[href*='example.com'], .katex, strong:text-is('bold')").count() == 0
+    assert_fits(page, f"{size} exercise")
+    page.screenshot(path=ARTIFACTS / f"{size}-exercise.png")
+    page.get_by_role("button", name="Share this run").click()
+    expect(page.get_by_text("Make an exercise")).to_be_visible()
+    page.get_by_text("Make an exercise").scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / f"{size}-make-an-exercise.png")
+    page.keyboard.press("Escape")
+    sidebar = page.get_by_test_id("stSidebar")
+    if size == "phone":  # the sidebar waits behind its button
+        page.get_by_test_id("stExpandSidebarButton").click()
+        page.wait_for_timeout(800)  # it slides in
+    hidden = sidebar.get_by_role("slider", name="Hidden units per layer")
+    expect(hidden).to_be_disabled()
+    expect(hidden).to_have_value("40")
+    expect(sidebar.get_by_role("slider", name="Hidden layers")).to_be_disabled()
+    expect(sidebar.get_by_role("slider", name="Epochs")).to_be_enabled()
+    expect(sidebar.get_by_text("Learning rate")).to_be_visible()
+    assert sidebar.get_by_text("Optimizer", exact=True).count() == 0
+    page.screenshot(path=ARTIFACTS / f"{size}-exercise-sidebar.png")
+    context.close()
+
+
 @pytest.fixture
 def phone(browser, request):
     """A phone-sized page (390 x 844), screenshotted whole afterwards as phone-<test>.png."""

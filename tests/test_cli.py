@@ -378,3 +378,16 @@ def test_a_json_lines_file_nested_1000_deep_exits_2_with_one_line(capfd, tmp_pat
     assert result.stderr.strip().splitlines() == [
         f"python -m textclf {command}: error: deep.jsonl, line 1: nested too deeply to be a row"
     ]
+
+
+def test_exercise_options_are_taken_and_ignored_with_a_notice(capfd):
+    """A link's lock=, hide= and task= have options of the same names, which say they do
+    nothing here: the script printed is the one without them."""
+    plain = refused_here(capfd, "code", "--hidden", "40")
+    given = refused_here(
+        capfd, "code", "--hidden", "40", "--lock", "hidden", "--hide", "seed", "--task", "Go"
+    )
+    assert given.returncode == 0 and given.stdout == plain.stdout
+    assert given.stderr.strip() == (
+        "note: --lock, --hide, --task shape an exercise page; the command line ignores them"
+    )

@@ -1,7 +1,7 @@
 from urllib.parse import parse_qs
 
 from textclf.config import TUTORIAL, replace
-from textclf.links import MAX_LINK_TEXT, link_query, read_link
+from textclf.links import MAX_LINK_TEXT, MAX_TASK_CHARS, link_query, read_link
 
 
 def test_a_link_round_trips_every_setting():
@@ -105,3 +105,23 @@ def test_widgets_read_only_what_the_notice_says_is_used():
         "lr": 0.003,
     }
     assert {item.split(":")[0] for item in reading.ignored} >= {"epochs", "hidden"}
+
+
+def test_an_exercise_link_round_trips_and_reads_only_what_it_can():
+    config = replace(TUTORIAL, hidden=40)
+    query = link_query(config, locked=("hidden", "layers"), hidden=("optimizer",), task="Go")
+    reading = read_link(parse_qs(query))
+    assert reading.settings == {"hidden": 40} and not reading.ignored
+    assert (reading.locked, reading.hidden, reading.task) == (
+        ("hidden", "layers"),
+        ("optimizer",),
+        "Go",
+    )
+    assert (reading.fixed("hidden"), reading.fixed("layers")) == (40, TUTORIAL.layers)
+    odd = read_link({"lock": ["hidden,nonsense,batch-size"], "task": ["a\nb  " + "x" * 400]})
+    assert odd.locked == ("hidden", "batch_size")
+    assert odd.task.startswith("a b x") and len(odd.task) == MAX_TASK_CHARS  # one line, capped
+    assert odd.ignored == [
+        "lock: 1 unknown setting",
+        f"task: longer than {MAX_TASK_CHARS} characters, cut there",
+    ]

@@ -17,6 +17,7 @@ from textclf.config import (
     parse_setting,
     settings_problems,
 )
+from textclf.links import EXERCISE_PARAMETERS
 from textclf.text import printable
 
 
@@ -126,6 +127,18 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
         help="seeds the split (default: 0)",
     )
     own.add_argument("--test-data", metavar="FILE", help="a separate test file (no split)")
+    page = parser.add_argument_group("exercise links", "they shape the page only: ignored here")
+    for name in EXERCISE_PARAMETERS:
+        page.add_argument(f"--{name}", metavar="TEXT", help=f"a link's {name}=")
+
+
+def _note_exercise(args: argparse.Namespace) -> None:
+    given = [f"--{name}" for name in EXERCISE_PARAMETERS if getattr(args, name, None)]
+    if given:
+        print(
+            f"note: {', '.join(given)} shape an exercise page; the command line ignores them",
+            file=sys.stderr,
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -171,6 +184,7 @@ def _train(args: argparse.Namespace) -> int:
     from textclf.pipeline import load_and_vectorise, run, training_problems
     from textclf.tables import DataProblem
 
+    _note_exercise(args)
     settings = {name: getattr(args, name) for name in config_fields()}
     problems = settings_problems(settings)
     if problems:
@@ -242,6 +256,7 @@ def _code(args: argparse.Namespace) -> int:
         print(f"python -m textclf code: error: {message}", file=sys.stderr)
         return 2
 
+    _note_exercise(args)
     settings = {name: getattr(args, name) for name in config_fields()}
     problems = settings_problems(settings)
     if problems:

@@ -24,7 +24,11 @@ from textclf.config import (
 
 TEXT_PARAMETER = "text"
 TAB_PARAMETER = "tab"  # the page's open tab, bound by the page itself (st.tabs' bind)
+# A teacher's exercise: settings shown but fixed, settings not shown, and a one-line task.
+LOCK_PARAMETER, HIDE_PARAMETER, TASK_PARAMETER = "lock", "hide", "task"
+EXERCISE_PARAMETERS = (LOCK_PARAMETER, HIDE_PARAMETER, TASK_PARAMETER)
 MAX_LINK_TEXT = 1000  # characters of the prediction box a link carries
+MAX_TASK_CHARS = 300  # an exercise's task: one line, not an essay
 MAX_VALUE_CHARS = 200  # longer values are junk, not settings
 
 
@@ -33,6 +37,13 @@ class LinkReading:
     settings: dict = field(default_factory=dict)  # field name -> value, only the usable ones
     ignored: list[str] = field(default_factory=list)  # "name: reason", for the visible notice
     text: str | None = None
+    locked: tuple[str, ...] = ()  # field names: shown, fixed at the link's value (or default)
+    hidden: tuple[str, ...] = ()  # field names: not shown, fixed likewise
+    task: str = ""  # plain text, never markup
+
+    def fixed(self, name: str):
+        """The value a locked or hidden setting trains with, whatever the page sends."""
+        return self.settings.get(name, getattr(TUTORIAL, name))
 
 
 def _field_names() -> dict[str, str]:
@@ -54,6 +65,19 @@ def read_link(params: dict[str, list[str]]) -> LinkReading:
             continue
         if key == TAB_PARAMETER:
             continue  # the tabs read it themselves; an unknown tab opens the first
+        if key == TASK_PARAMETER:
+            task = " ".join((values[-1] if values else "").split())  # one line
+            if len(task) > MAX_TASK_CHARS:
+                reading.ignored.append(f"task: longer than {MAX_TASK_CHARS} characters, cut there")
+            reading.task = task[:MAX_TASK_CHARS]
+            continue
+        if key in (LOCK_PARAMETER, HIDE_PARAMETER):
+            chosen = _settings_named(key, values, names, reading)
+            if key == LOCK_PARAMETER:
+                reading.locked = chosen
+            else:
+                reading.hidden = chosen
+            continue
         if key not in names:
             unknown += 1
             continue
@@ -78,6 +102,16 @@ def read_link(params: dict[str, list[str]]) -> LinkReading:
     if unknown:
         reading.ignored.append(f"{unknown} unknown parameter{'s' if unknown > 1 else ''}")
     return reading
+
+
+def _settings_named(key: str, values: list[str], names: dict, reading: LinkReading) -> tuple:
+    """The settings a lock= or hide= names (option names, comma-separated or repeated)."""
+    asked = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    known = tuple(dict.fromkeys(names[part] for part in asked if part in names))
+    unknown = len(set(asked) - set(names))
+    if unknown:
+        reading.ignored.append(f"{key}: {unknown} unknown setting{'s' if unknown > 1 else ''}")
+    return known
 
 
 def _keep_known(key: str, name: str, items: tuple, reading: LinkReading) -> tuple:
@@ -122,8 +156,15 @@ def widget_values(params: dict[str, list[str]], reading: LinkReading) -> dict[st
     }
 
 
-def link_query(config: TrainConfig, text: str = "") -> str:
-    """The query string (without '?') of a link that reproduces config's run; defaults left out."""
+def link_query(
+    config: TrainConfig,
+    text: str = "",
+    locked: tuple[str, ...] = (),
+    hidden: tuple[str, ...] = (),
+    task: str = "",
+) -> str:
+    """The query string (without '?') of a link that reproduces config's run; defaults left out.
+    locked, hidden (field names) and task make it an exercise."""
     pairs = []
     for name in config_fields():
         value = getattr(config, name)
@@ -135,4 +176,9 @@ def link_query(config: TrainConfig, text: str = "") -> str:
             pairs.append((option_name(name), str(value)))
     if text.strip():
         pairs.append((TEXT_PARAMETER, text[:MAX_LINK_TEXT]))
+    for key, names in ((LOCK_PARAMETER, locked), (HIDE_PARAMETER, hidden)):
+        if names:
+            pairs.append((key, ",".join(option_name(name) for name in names)))
+    if task.strip():
+        pairs.append((TASK_PARAMETER, " ".join(task.split())[:MAX_TASK_CHARS]))
     return urlencode(pairs)

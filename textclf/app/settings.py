@@ -20,6 +20,7 @@ from textclf.config import (
     option_name,
     settings_problems,
 )
+from textclf.links import LinkReading
 
 
 def key(name: str) -> str:
@@ -40,139 +41,184 @@ def _range(name: str) -> tuple:
     return meta["min"], meta["max"]
 
 
-def _choice(widget, label: str, name: str, options: tuple[str, ...], help_text: str):
+LABELS = {  # the sidebar's name for each setting (an exercise's checkboxes use them too)
+    "categories": "Newsgroups",
+    "remove": "Strip from posts",
+    "features": "Features",
+    "max_features": "Vocabulary size",
+    "hidden": "Hidden units per layer",
+    "layers": "Hidden layers",
+    "dropout": "Dropout",
+    "activation": "Activation",
+    "optimizer": "Optimizer",
+    "lr": "Learning rate",
+    "weight_decay": "Weight decay (L2)",
+    "train_share": "Share of training posts",
+    "batch_size": "Batch size",
+    "epochs": "Epochs",
+    "seed": "Seed",
+}
+
+
+def _choice(widget, name: str, options: tuple[str, ...], help_text: str, **extra):
     """A setting chosen among a few named options (a radio laid out in a row, or a selectbox),
     the tutorial's selected, bound to the URL like every setting."""
     layout = {"horizontal": True} if widget.__name__ == "radio" else {}
     return widget(
-        label,
+        LABELS[name],
         options,
         index=options.index(getattr(TUTORIAL, name)),
         key=key(name),
         help=help_text,
         bind="query-params",
         **layout,
+        **extra,
     )
 
 
-def _number(label: str, name: str, step: float, **extra):
+def _number(name: str, step: float, **extra):
     """A number typed in, in its field's range, the tutorial's value first, bound to the URL."""
     return st.sidebar.number_input(
-        label, *_range(name), getattr(TUTORIAL, name), step=step, key=key(name),
+        LABELS[name], *_range(name), getattr(TUTORIAL, name), step=step, key=key(name),
         bind="query-params", **extra,
     )  # fmt: skip
 
 
-def settings_ui(newsgroups: bool = True) -> dict:
+def settings_ui(newsgroups: bool = True, exercise: LinkReading | None = None) -> dict:
     """The sidebar's training settings, as TrainConfig field values (not yet validated). On a
-    person's own texts there are no newsgroups to choose or headers to strip."""
+    person's own texts there are no newsgroups to choose or headers to strip. An exercise's
+    locked settings are shown disabled and its hidden ones not at all; both train with the
+    link's value whatever the page sends, so that editing the page cannot change them."""
+    exercise = exercise or LinkReading()
+    fixed = exercise.locked + exercise.hidden
     bar = st.sidebar
     bar.header("Settings")
     left, right = bar.columns(2)
     left.button(
         "Tutorial",
         on_click=apply_preset,
-        args=(TUTORIAL,),
+        args=(TUTORIAL, fixed),
         help="3 groups, word counts, 2 hidden layers of 100, Adam lr 0.01, batch 150, 10 epochs",
         width="stretch",
     )
     right.button(
         "Best accuracy",
         on_click=apply_preset,
-        args=(BEST_ACCURACY, LIST_SETTINGS),
+        args=(BEST_ACCURACY, LIST_SETTINGS + fixed),
         help="TF-IDF, one layer of 128, dropout 0.5, batch 64, 4 epochs: beats scikit-learn's "
         "linear models on these groups (README, Benchmark). Keeps your groups and stripping.",
         width="stretch",
     )
-    bound = {"bind": "query-params"}
     if not newsgroups:
         bar.caption("Newsgroups and stripping apply to 20 Newsgroups only.")
+
+    def control(name: str, draw):
+        """draw(**extra) makes the widget; a locked or hidden setting keeps the link's value."""
+        if name in exercise.hidden:
+            return exercise.fixed(name)
+        value = draw(disabled=name in exercise.locked, bind="query-params")
+        return exercise.fixed(name) if name in exercise.locked else value
+
     settings = {
         "categories": TUTORIAL.categories
         if not newsgroups
-        else bar.multiselect(
-            "Newsgroups",
-            NEWSGROUPS,
-            default=list(TUTORIAL.categories),
-            key=key("categories"),
-            **bound,
+        else control(
+            "categories",
+            lambda **x: bar.multiselect(
+                LABELS["categories"], NEWSGROUPS, default=list(TUTORIAL.categories),
+                key=key("categories"), **x,
+            ),
         ),
         "remove": ()
         if not newsgroups
-        else bar.pills(
-            "Strip from posts",
-            METADATA,
-            selection_mode="multi",
-            default=list(TUTORIAL.remove),
-            key=key("remove"),
-            help="Headers name each group's usual senders and hosts: strip them for honest scores.",
-            **bound,
+        else control(
+            "remove",
+            lambda **x: bar.pills(
+                LABELS["remove"], METADATA, selection_mode="multi",
+                default=list(TUTORIAL.remove), key=key("remove"),
+                help="Headers name each group's usual senders and hosts: strip them for honest "
+                "scores.",
+                **x,
+            ),
         ),
-        "features": _choice(
-            bar.radio,
-            "Features",
+        "features": control(
             "features",
-            FEATURE_KINDS,
-            "counts: how often each word occurs (the tutorial); tfidf: weighted by rarity",
+            lambda **x: _choice(
+                bar.radio, "features", FEATURE_KINDS,
+                "counts: how often each word occurs (the tutorial); tfidf: weighted by rarity",
+                disabled=x["disabled"],
+            ),
         ),
-        "max_features": bar.select_slider(
-            "Vocabulary size",
-            VOCABULARY_CHOICES,
-            value=TUTORIAL.max_features,
-            format_func=lambda cap: "all words" if cap == 0 else f"{cap:,}",
-            key=key("max_features"),
-            **bound,
+        "max_features": control(
+            "max_features",
+            lambda **x: bar.select_slider(
+                LABELS["max_features"], VOCABULARY_CHOICES, value=TUTORIAL.max_features,
+                format_func=lambda cap: "all words" if cap == 0 else f"{cap:,}",
+                key=key("max_features"), **x,
+            ),
         ),
-        "hidden": bar.slider(
-            "Hidden units per layer",
-            *_range("hidden"),
-            TUTORIAL.hidden,
-            key=key("hidden"),
-            **bound,
+        "hidden": control(
+            "hidden",
+            lambda **x: bar.slider(
+                LABELS["hidden"], *_range("hidden"), TUTORIAL.hidden, key=key("hidden"), **x
+            ),
         ),
-        "layers": bar.slider(
-            "Hidden layers", *_range("layers"), TUTORIAL.layers, key=key("layers"), **bound
+        "layers": control(
+            "layers",
+            lambda **x: bar.slider(
+                LABELS["layers"], *_range("layers"), TUTORIAL.layers, key=key("layers"), **x
+            ),
         ),
-        "dropout": bar.slider(
-            "Dropout", 0.0, 0.9, TUTORIAL.dropout, 0.05, key=key("dropout"), **bound
+        "dropout": control(
+            "dropout",
+            lambda **x: bar.slider(
+                LABELS["dropout"], 0.0, 0.9, TUTORIAL.dropout, 0.05, key=key("dropout"), **x
+            ),
         ),
-        "activation": _choice(
-            bar.selectbox,
-            "Activation",
+        "activation": control(
             "activation",
-            ACTIVATIONS,
-            "After each hidden layer: relu (the tutorial), tanh, sigmoid or gelu",
+            lambda **x: _choice(
+                bar.selectbox, "activation", ACTIVATIONS,
+                "After each hidden layer: relu (the tutorial), tanh, sigmoid or gelu",
+                disabled=x["disabled"],
+            ),
         ),
-        "optimizer": _choice(
-            bar.radio,
-            "Optimizer",
+        "optimizer": control(
             "optimizer",
-            OPTIMIZERS,
-            "adam (the tutorial), or sgd with momentum 0.9 (try a learning rate of 0.01)",
+            lambda **x: _choice(
+                bar.radio, "optimizer", OPTIMIZERS,
+                "adam (the tutorial), or sgd with momentum 0.9 (try a learning rate of 0.01)",
+                disabled=x["disabled"],
+            ),
         ),
-        "lr": _number("Learning rate", "lr", 0.001, format="%g"),
-        "weight_decay": _number(
-            "Weight decay (L2)",
+        "lr": control("lr", lambda **x: _number("lr", 0.001, format="%g", disabled=x["disabled"])),
+        "weight_decay": control(
             "weight_decay",
-            0.0001,
-            format="%g",
-            help="Pulls every weight towards zero at every step; trains in plain PyTorch",
+            lambda **x: _number(
+                "weight_decay", 0.0001, format="%g", disabled=x["disabled"],
+                help="Pulls every weight towards zero at every step; trains in plain PyTorch",
+            ),
         ),
-        "train_share": bar.slider(
-            "Share of training posts",
-            *_range("train_share"),
-            TUTORIAL.train_share,
-            0.05,
-            key=key("train_share"),
-            help="Train on fewer posts to see what more data buys (drawn per category)",
-            **bound,
+        "train_share": control(
+            "train_share",
+            lambda **x: bar.slider(
+                LABELS["train_share"], *_range("train_share"), TUTORIAL.train_share, 0.05,
+                key=key("train_share"),
+                help="Train on fewer posts to see what more data buys (drawn per category)",
+                **x,
+            ),
         ),
-        "batch_size": _number("Batch size", "batch_size", 10),
-        "epochs": bar.slider(
-            "Epochs", *_range("epochs"), TUTORIAL.epochs, key=key("epochs"), **bound
+        "batch_size": control(
+            "batch_size", lambda **x: _number("batch_size", 10, disabled=x["disabled"])
         ),
-        "seed": _number("Seed", "seed", 1),
-    }
+        "epochs": control(
+            "epochs",
+            lambda **x: bar.slider(
+                LABELS["epochs"], *_range("epochs"), TUTORIAL.epochs, key=key("epochs"), **x
+            ),
+        ),
+        "seed": control("seed", lambda **x: _number("seed", 1, disabled=x["disabled"])),
+    }  # fmt: skip
     settings["categories"] = tuple(settings["categories"] or ())
     settings["remove"] = tuple(settings["remove"] or ())
     return settings

@@ -8,9 +8,15 @@ import functools
 import streamlit as st
 
 from textclf.app.cache import key_of, server_store
-from textclf.app.settings import key
+from textclf.app.settings import LABELS, key
 from textclf.config import config_fields
-from textclf.links import TEXT_PARAMETER, link_query, read_link, widget_values
+from textclf.links import (
+    MAX_TASK_CHARS,
+    TEXT_PARAMETER,
+    link_query,
+    read_link,
+    widget_values,
+)
 from textclf.persist import classifier_to_bytes
 from textclf.pipeline import Run
 from textclf.text import markdown_literal
@@ -100,6 +106,38 @@ def link_notice_ui() -> None:
         )
 
 
+def task_ui() -> None:
+    task = st.session_state["link"].task
+    if task:
+        st.info(f"**Task:** {markdown_literal(task)}", icon=":material/assignment:")
+
+
+def exercise_ui(config) -> None:
+    """Make an exercise: this run's link, with chosen settings locked or hidden and a task."""
+    st.markdown("**Make an exercise**")
+    names = [name for name in config_fields() if name in LABELS]
+    label = LABELS.get
+    locked = st.pills(
+        "Lock: shown, but fixed", names, selection_mode="multi", format_func=label,
+        key="exercise_lock",
+    )  # fmt: skip
+    hidden = st.pills(
+        "Hide: not shown, fixed", [n for n in names if n not in locked],
+        selection_mode="multi", format_func=label, key="exercise_hide",
+    )  # fmt: skip
+    task = st.text_input(
+        "Task", max_chars=MAX_TASK_CHARS, key="exercise_task",
+        placeholder="e.g. Find the learning rate at which it answers one group for everything",
+    )  # fmt: skip
+    if locked or hidden or task.strip():
+        query = link_query(config, locked=tuple(locked), hidden=tuple(hidden), task=task)
+        st.code(f"{_base_url()}?{query}", language=None, wrap_lines=True)
+
+
+def _base_url() -> str:
+    return (st.context.url or "http://localhost:8501/").split("?")[0]
+
+
 def _model_file(run_key) -> bytes:
     training = server_store().get(run_key)
     if training is None or training.run is None:
@@ -110,7 +148,7 @@ def _model_file(run_key) -> bytes:
 def share_ui(run: Run) -> None:
     """The link that reproduces this run (and the text in the prediction box), and the model:
     two buttons, in whatever row the caller is drawing."""
-    base = (st.context.url or "http://localhost:8501/").split("?")[0]
+    base = _base_url()
     query = link_query(run.config, st.session_state.get("text") or "")
     with st.popover("Share this run", icon=":material/link:"):
         if run.data_source is not None:
@@ -122,6 +160,7 @@ def share_ui(run: Run) -> None:
                 "Anyone who opens this link trains the same network and sees the same accuracy."
             )
             st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+            exercise_ui(run.config)
     st.download_button(
         "Download model",
         # built only when clicked; it holds the run's key, so that the store can let it go
