@@ -67,7 +67,7 @@ results.headline_ui(run, previous, corpus, baseline)
 results.how_it_learned_ui(run)
 
 # Try it.
-try_it.try_it_ui(run)
+try_it.try_it_ui(run, corpus, baseline)
 
 # The deeper panels, each drawn only while open.
 drawn, learning, errors, learnt, session, script = st.tabs(

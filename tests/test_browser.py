@@ -6,6 +6,7 @@ Screenshots of each state land in test-artifacts/ (ignored by git).
 import os
 import re
 import time
+from pathlib import Path
 from urllib.parse import urlencode
 
 import numpy as np
@@ -218,6 +219,21 @@ def test_a_shared_link_reproduces_the_run_and_its_model(server, page, corpus, fe
     page.get_by_role("button", name="Share this run").click()
     link = page.get_by_test_id("stCode").filter(has_text="?").first.inner_text()
     assert "hidden=40" in link and "epochs=4" in link and "seed=3" in link
+
+
+def test_the_model_card_downloads_with_the_runs_numbers(server, page):
+    """Download model card: one Markdown file whose accuracy is the one the page shows, and
+    whose link opens the same run."""
+    page.goto(server + "?hidden=40&epochs=4")
+    wait_for_results(page)
+    shown = accuracy_metric(page).inner_text()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download model card").click()
+    card = Path(download.value.path()).read_text(encoding="utf-8")
+    assert download.value.suggested_filename == "textclf-model-card.md"
+    assert card.startswith("# Model card: a bag-of-words MLP on 20 Newsgroups")
+    assert f"Test accuracy: **{shown}**" in card
+    assert "?hidden=40&epochs=4" in card and "| hidden | 40 |" in card
 
 
 def test_a_bad_link_shows_a_notice_and_still_works(server, page):

@@ -77,7 +77,7 @@ def _load_corpus(args: argparse.Namespace, config: TrainConfig):
             args.split_seed,
             test_table,
         )
-    if args.archive and not has_newsgroups():
+    if getattr(args, "archive", None) and not has_newsgroups():
         home = install_archive(args.archive, writable_data_home())
         return load_newsgroups(config.categories, config.remove, download=False, home=home)
     return load_newsgroups(config.categories, config.remove)
@@ -162,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_training_options(code)
 
+    card = commands.add_parser(
+        "card", help="train the run and print its model card in Markdown (train's options)"
+    )
+    _add_training_options(card)
+
     predict = commands.add_parser("predict", help="probabilities of a saved model for a text")
     predict.add_argument("--model", required=True, metavar="PATH", help="a file from train --save")
     predict.add_argument("text", help="the text to classify ('-' reads standard input)")
@@ -178,20 +183,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _train(args: argparse.Namespace) -> int:
+class _Refused(Exception):
+    """A command's one line on stderr, and its exit code."""
+
+    def __init__(self, line: str, code: int = 2):
+        super().__init__(line)
+        self.code = code
+
+
+def _trained(args: argparse.Namespace, quiet: bool):
+    """The run train's options describe, with its data: epochs printed as they pass (on stderr
+    when stdout carries the result). Raises _Refused with the one line to print."""
     from textclf.data import DataUnavailable
-    from textclf.persist import save_classifier
     from textclf.pipeline import load_and_vectorise, run, training_problems
     from textclf.tables import DataProblem
 
+    command = f"python -m textclf {args.command}"
     _note_exercise(args)
     settings = {name: getattr(args, name) for name in config_fields()}
     problems = settings_problems(settings)
     if problems:
-        print(f"python -m textclf train: error: {'; '.join(problems)}", file=sys.stderr)
-        return 2
+        raise _Refused(f"{command}: error: {'; '.join(problems)}")
     config = TrainConfig(**settings)
-    progress = sys.stderr if args.json else sys.stdout
+    progress = sys.stderr if quiet else sys.stdout
 
     def on_epoch(record):
         print(
@@ -204,25 +218,41 @@ def _train(args: argparse.Namespace) -> int:
 
     if (args.text_column or args.label_column or args.test_data) and not args.data:
         message = "--text-column, --label-column and --test-data need --data"
-        print(f"python -m textclf train: error: {message}", file=sys.stderr)
-        return 2
+        raise _Refused(f"{command}: error: {message}")
     try:
         corpus, features = load_and_vectorise(config, _load_corpus(args, config))
     except DataProblem as error:  # it may quote the file: printable
-        print(f"python -m textclf train: error: {printable(str(error))}", file=sys.stderr)
-        return 2
+        raise _Refused(f"{command}: error: {printable(str(error))}") from None
     except DataUnavailable as error:
-        print(f"python -m textclf train: {error}", file=sys.stderr)
-        return 1
+        raise _Refused(f"{command}: {error}", code=1) from None
     for note in corpus.notes:
         print(f"note: {printable(note)}", file=sys.stderr)
     problems = training_problems(config, features)
     if problems:
         if any("the limit" in problem for problem in problems):  # here, the person sets them
             problems.append("the limits are TEXTCLF_RUN_MB and TEXTCLF_RUN_SECONDS (0 lifts them)")
-        print(f"python -m textclf train: error: {'; '.join(problems)}", file=sys.stderr)
-        return 2
-    result = run(config, corpus, features, on_epoch=on_epoch)
+        raise _Refused(f"{command}: error: {'; '.join(problems)}")
+    return run(config, corpus, features, on_epoch=on_epoch), corpus, features
+
+
+def _refusing(command):
+    """command(args) -> int, with a _Refused turned into its line and exit code."""
+
+    def guarded(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except _Refused as refused:
+            print(refused, file=sys.stderr)
+            return refused.code
+
+    return guarded
+
+
+@_refusing
+def _train(args: argparse.Namespace) -> int:
+    from textclf.persist import save_classifier
+
+    result, _, _ = _trained(args, quiet=args.json)
     if args.save:
         try:
             save_classifier(result.classifier, args.save)
@@ -244,6 +274,23 @@ def _train(args: argparse.Namespace) -> int:
         print(f"{label:<{width}}  {s.precision:9.3f}  {s.recall:6.3f}  {s.f1:5.3f}  {s.support:7d}")
     if args.save:
         print(f"model saved to {args.save}")
+    return 0
+
+
+@_refusing
+def _card(args: argparse.Namespace) -> int:
+    """Trains the run and prints its model card (Markdown) on stdout."""
+    from textclf.card import model_card
+    from textclf.insight import baseline_report
+    from textclf.links import link_query
+
+    result, corpus, features = _trained(args, quiet=True)
+    if args.data:
+        reproduce = f"Train on the file {args.data} with the options below."
+    else:
+        query = link_query(result.config)
+        reproduce = "Open the app's address" + (f" followed by ?{query}" if query else "")
+    print(model_card(result, corpus, baseline_report(corpus, features), reproduce), end="")
     return 0
 
 
@@ -332,4 +379,5 @@ def main(argv: list[str] | None = None) -> int:
 
         return bench(argv[1:])
     args = build_parser().parse_args(argv)
-    return {"train": _train, "code": _code, "predict": _predict}[args.command](args)
+    commands = {"train": _train, "code": _code, "card": _card, "predict": _predict}
+    return commands[args.command](args)

@@ -9,7 +9,9 @@ import streamlit as st
 
 from textclf.app.cache import key_of, server_store
 from textclf.app.settings import LABELS, key
+from textclf.card import model_card
 from textclf.config import config_fields
+from textclf.data import Corpus
 from textclf.links import (
     MAX_TASK_CHARS,
     TEXT_PARAMETER,
@@ -17,6 +19,7 @@ from textclf.links import (
     read_link,
     widget_values,
 )
+from textclf.metrics import Report
 from textclf.persist import classifier_to_bytes
 from textclf.pipeline import Run
 from textclf.text import markdown_literal
@@ -145,9 +148,16 @@ def _model_file(run_key) -> bytes:
     return classifier_to_bytes(training.run.classifier)
 
 
-def share_ui(run: Run) -> None:
-    """The link that reproduces this run (and the text in the prediction box), and the model:
-    two buttons, in whatever row the caller is drawing."""
+def _model_card(run_key, corpus: Corpus, baseline: Report, reproduce: str) -> str:
+    training = server_store().get(run_key)
+    if training is None or training.run is None:
+        raise LookupError("this run was let go by the server: train it again for its card")
+    return model_card(training.run, corpus, baseline, reproduce)
+
+
+def share_ui(run: Run, corpus: Corpus, baseline: Report) -> None:
+    """The link that reproduces this run (and the text in the prediction box), the model and its
+    card: three buttons, in whatever row the caller is drawing."""
     base = _base_url()
     query = link_query(run.config, st.session_state.get("text") or "")
     with st.popover("Share this run", icon=":material/link:"):
@@ -171,4 +181,19 @@ def share_ui(run: Run) -> None:
         icon=":material/download:",
         help="Weights, vocabulary, labels and settings in one file: "
         "python -m textclf predict --model textclf-model.pt 'some text'",
+    )
+    if run.data_source is None:
+        plain = link_query(run.config)
+        reproduce = f"Open {base}?{plain}" if plain else f"Open {base}"
+    else:
+        reproduce = f"Train on the file {run.data_source.name} with the options below."
+    st.download_button(
+        "Download model card",
+        data=functools.partial(_model_card, key_of(run), corpus, baseline, reproduce),
+        file_name="textclf-model-card.md",
+        mime="text/markdown",
+        on_click="ignore",
+        icon=":material/description:",
+        help="One Markdown page: the data and settings, each category's scores, the most "
+        "confused pairs, calibration, caveats, and how to train it again",
     )

@@ -10,7 +10,9 @@ from textclf import charts
 from textclf.app.cache import chart, derived, key_of
 from textclf.app.share import share_ui
 from textclf.app.source import data_for
+from textclf.data import Corpus
 from textclf.explain import explain, highlighted_markdown
+from textclf.metrics import Report
 from textclf.pipeline import Run
 from textclf.predict import predict_text
 from textclf.serve.store import RunKey
@@ -29,7 +31,7 @@ def _forget_true_group() -> None:
     st.session_state.pop("true_group", None)
 
 
-def try_it_ui(run: Run) -> None:
+def try_it_ui(run: Run, corpus: Corpus, baseline: Report) -> None:
     """Not a fragment: the network's tab draws this text's forward pass, so a new text reruns
     the page (its panels are cached per run: about half a second)."""
     st.subheader("Try it")
@@ -46,7 +48,7 @@ def try_it_ui(run: Run) -> None:
         left.caption(f"This test post’s true group: **{markdown_literal(true_group)}**")
     with st.container(horizontal=True):
         st.button("Random test post", on_click=_fill_random_post, args=(key_of(run),))
-        share_ui(run)  # in this panel, so the link carries the text as it is now
+        share_ui(run, corpus, baseline)  # in this panel: the link carries the text as it is now
     prediction = predict_text(run.classifier, text)
     with right:
         if prediction.message:
