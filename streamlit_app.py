@@ -87,7 +87,7 @@ if learning.open:
         step.step_ui(run, corpus, features)
 if errors.open:
     with errors:
-        results.where_it_goes_wrong_ui(run, corpus, baseline)
+        results.where_it_goes_wrong_ui(run, corpus, features, baseline)
 if learnt.open:
     with learnt:
         learned.learned_ui(run, corpus, features)

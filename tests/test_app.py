@@ -789,3 +789,18 @@ def test_make_an_exercise_builds_the_link_a_student_opens():
     assert not student.exception
     assert student.slider(key="hidden").disabled
     assert any("Make it overfit" in i.value for i in student.info)
+
+
+def test_suspect_labels_on_demand_list_posts_the_network_doubts(app):
+    tab(app, "Where it goes wrong")
+    find = next(b for b in app.button if b.label == "Find suspect labels")
+    assert not [d for d in app.dataframe if "doubt" in d.value.columns]  # not before asked
+    find.click().run()
+    assert not app.exception
+    table = next(d for d in app.dataframe if "doubt" in d.value.columns).value
+    assert 0 < len(table) <= 30
+    assert list(table["doubt"]) == sorted(table["doubt"], reverse=True)
+    assert (table["given"] != table["network's guess"]).all()
+    corpus_labels = set(current_run(app).report.labels)
+    assert set(table["given"]) <= corpus_labels
+    assert any("not proof" in c.value for c in app.caption)

@@ -404,6 +404,30 @@ def test_an_exercise_link_locks_hides_and_states_its_task(server, browser, size)
     context.close()
 
 
+@pytest.mark.parametrize("size", SIZES)
+def test_suspect_labels_are_found_on_demand_and_one_opens(server, browser, size):
+    """Where it goes wrong: Find suspect labels trains the folds with progress, lists the posts,
+    and a row chosen shows its post and the words that decided."""
+    width, height = SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(server + "?" + urlencode({"tab": "Where it goes wrong"}))
+    wait_for_results(page)
+    panel = page.get_by_role("tabpanel", name="Where it goes wrong")
+    panel.get_by_role("button", name="Find suspect labels").click()
+    tables = panel.get_by_test_id("stDataFrame").filter(has_text="subject")
+    expect(tables).to_have_count(2, timeout=120_000)  # the cell's posts, then the suspects
+    listed = tables.nth(1)
+    listed.scroll_into_view_if_needed()
+    box = listed.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 36 + 17)  # the first row's selection box
+    expect(panel.get_by_text(re.compile(r"^Post #\d+, labelled"))).to_be_visible(timeout=30_000)
+    assert_fits(page, f"{size} suspects")
+    panel.get_by_text("Suspect labels").scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / f"{size}-suspects.png")
+    context.close()
+
+
 @pytest.fixture
 def phone(browser, request):
     """A phone-sized page (390 x 844), screenshotted whole afterwards as phone-<test>.png."""

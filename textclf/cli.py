@@ -167,6 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_training_options(card)
 
+    suspects = commands.add_parser(
+        "suspects",
+        help="the test texts whose label the network doubts most, out of sample (train's options)",
+    )
+    _add_training_options(suspects)
+    suspects.add_argument("--top", type=int, default=20, metavar="N", help="how many (default: 20)")
+    suspects.add_argument("--json", action="store_true", help="print one JSON list on stdout")
+
     predict = commands.add_parser("predict", help="probabilities of a saved model for a text")
     predict.add_argument("--model", required=True, metavar="PATH", help="a file from train --save")
     predict.add_argument("text", help="the text to classify ('-' reads standard input)")
@@ -191,11 +199,11 @@ class _Refused(Exception):
         self.code = code
 
 
-def _trained(args: argparse.Namespace, quiet: bool):
-    """The run train's options describe, with its data: epochs printed as they pass (on stderr
-    when stdout carries the result). Raises _Refused with the one line to print."""
+def _loaded(args: argparse.Namespace):
+    """The config train's options describe, with its data, checked as a training would be.
+    Raises _Refused with the one line to print."""
     from textclf.data import DataUnavailable
-    from textclf.pipeline import load_and_vectorise, run, training_problems
+    from textclf.pipeline import load_and_vectorise, training_problems
     from textclf.tables import DataProblem
 
     command = f"python -m textclf {args.command}"
@@ -205,22 +213,12 @@ def _trained(args: argparse.Namespace, quiet: bool):
     if problems:
         raise _Refused(f"{command}: error: {'; '.join(problems)}")
     config = TrainConfig(**settings)
-    progress = sys.stderr if quiet else sys.stdout
-
-    def on_epoch(record):
-        print(
-            f"epoch {record.epoch:>3}/{config.epochs}  loss {record.loss:.4f}  "
-            f"train {record.train_accuracy:.4f}  test {record.test_accuracy:.4f}  "
-            f"{record.seconds:.2f}s",
-            file=progress,
-            flush=True,
-        )
-
     if (args.text_column or args.label_column or args.test_data) and not args.data:
         message = "--text-column, --label-column and --test-data need --data"
         raise _Refused(f"{command}: error: {message}")
     try:
-        corpus, features = load_and_vectorise(config, _load_corpus(args, config))
+        texts = _load_corpus(args, config)
+        corpus, features = load_and_vectorise(config, texts)
     except DataProblem as error:  # it may quote the file: printable
         raise _Refused(f"{command}: error: {printable(str(error))}") from None
     except DataUnavailable as error:
@@ -232,6 +230,26 @@ def _trained(args: argparse.Namespace, quiet: bool):
         if any("the limit" in problem for problem in problems):  # here, the person sets them
             problems.append("the limits are TEXTCLF_RUN_MB and TEXTCLF_RUN_SECONDS (0 lifts them)")
         raise _Refused(f"{command}: error: {'; '.join(problems)}")
+    return config, corpus, features, texts
+
+
+def _trained(args: argparse.Namespace, quiet: bool):
+    """The run train's options describe, with its data: epochs printed as they pass (on stderr
+    when stdout carries the result)."""
+    from textclf.pipeline import run
+
+    config, corpus, features, _ = _loaded(args)
+    progress = sys.stderr if quiet else sys.stdout
+
+    def on_epoch(record):
+        print(
+            f"epoch {record.epoch:>3}/{config.epochs}  loss {record.loss:.4f}  "
+            f"train {record.train_accuracy:.4f}  test {record.test_accuracy:.4f}  "
+            f"{record.seconds:.2f}s",
+            file=progress,
+            flush=True,
+        )
+
     return run(config, corpus, features, on_epoch=on_epoch), corpus, features
 
 
@@ -291,6 +309,38 @@ def _card(args: argparse.Namespace) -> int:
         query = link_query(result.config)
         reproduce = "Open the app's address" + (f" followed by ?{query}" if query else "")
     print(model_card(result, corpus, baseline_report(corpus, features), reproduce), end="")
+    return 0
+
+
+@_refusing
+def _suspects(args: argparse.Namespace) -> int:
+    """The suspect-label ranking: K-fold within the test set, each fold trained as train would."""
+    from textclf.suspects import out_of_sample_log_probabilities, rank_suspects
+
+    if args.top < 1:
+        raise _Refused(f"python -m textclf suspects: error: --top: {args.top} is not 1 or more")
+    from textclf.data import default_test_positions
+
+    config, _, _, corpus = _loaded(args)  # the texts as loaded, the training texts kept
+
+    def on_fold(done: int, folds: int) -> None:
+        print(f"fold {done}/{folds}", file=sys.stderr, flush=True)
+
+    try:
+        probabilities = out_of_sample_log_probabilities(config, corpus, on_fold=on_fold)
+    except ValueError as error:
+        raise _Refused(f"python -m textclf suspects: error: {error}") from None
+    found = rank_suspects(probabilities, corpus.test_labels, corpus.label_names, args.top)
+    # where a post is in fetch_20newsgroups(subset="test"), or a row in the person's file
+    index = corpus.test_ids if args.data else default_test_positions(corpus.test_ids)
+    if args.json:
+        rows = [{"index": index[s.position], "given": s.given, "guess": s.guess,
+                 "score": round(s.score, 4)} for s in found]  # fmt: skip
+        print(json.dumps(rows))
+        return 0
+    for s in found:
+        given, guess = printable(s.given), printable(s.guess)
+        print(f"{index[s.position]:>6}  doubt {s.score:7.2f}  {given} -> {guess}")
     return 0
 
 
@@ -379,5 +429,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return bench(argv[1:])
     args = build_parser().parse_args(argv)
-    commands = {"train": _train, "code": _code, "card": _card, "predict": _predict}
+    commands = {
+        "train": _train,
+        "code": _code,
+        "card": _card,
+        "suspects": _suspects,
+        "predict": _predict,
+    }
     return commands[args.command](args)

@@ -34,6 +34,8 @@ class Corpus:
     label_names: tuple[str, ...]
     name: str = "20 Newsgroups"  # where the texts came from, for titles and messages
     notes: tuple[str, ...] = ()  # what a person should know about how they were read
+    # where each test text came from: a post's group/number, or the data row of a person's file
+    test_ids: tuple = ()
 
 
 HOW_TO_GET_DATA = (
@@ -167,4 +169,20 @@ def load_newsgroups(
         test_texts=list(test.data),
         test_labels=np.asarray(test.target, dtype=np.int64),
         label_names=tuple(train.target_names),
+        test_ids=tuple(_post_id(name) for name in test.filenames),
     )
+
+
+def _post_id(path: str) -> str:
+    """A post's group/number, from its cached path (…/20news-bydate-test/sci.space/61542)."""
+    return "/".join(Path(path).parts[-2:])
+
+
+def default_test_positions(post_ids: tuple[str, ...], home: str | Path | None = None) -> list[int]:
+    """Each post's position in the test set as fetch_20newsgroups(subset="test") returns it
+    with its default arguments (all 20 groups, its own shuffle): how others index it."""
+    from sklearn.datasets import fetch_20newsgroups
+
+    every = fetch_20newsgroups(subset="test", data_home=str(home) if home else None)
+    where = {_post_id(name): i for i, name in enumerate(every.filenames)}
+    return [where[post] for post in post_ids]

@@ -301,7 +301,9 @@ def _column(table: Table, column: str, role: str) -> pd.Series:
 
 def _texts_and_labels(
     table: Table, text_column: str, label_column: str
-) -> tuple[list[str], list[str], list[str]]:
+) -> tuple[list[str], list[str], list[str], np.ndarray]:
+    """The rows with both a text and a label, notes on those left out, and the kept rows'
+    positions among the table's data rows."""
     if text_column == label_column:
         raise DataProblem("the text column and the label column must differ")
     texts, labels = _column(table, text_column, "text"), _column(table, label_column, "label")
@@ -319,7 +321,7 @@ def _texts_and_labels(
     keep = ~(empty_text | empty_label)
     if not keep.any():
         raise DataProblem(f"no row of {table.name} has both a text and a label")
-    return list(texts[keep]), list(labels[keep]), notes
+    return list(texts[keep]), list(labels[keep]), notes, np.flatnonzero(keep)
 
 
 def corpus_from_tables(
@@ -339,7 +341,7 @@ def corpus_from_tables(
     low, high = TEST_SIZE_RANGE
     if test_table is None and not low <= test_size <= high:
         raise DataProblem(f"test size: {test_size} is outside {low} to {high}")
-    texts, labels, notes = _texts_and_labels(table, text_column, label_column)
+    texts, labels, notes, rows = _texts_and_labels(table, text_column, label_column)
     names = _label_order(labels)
     if len(names) < 2:
         raise DataProblem(
@@ -376,8 +378,9 @@ def corpus_from_tables(
         train_texts = [texts[i] for i in train_idx]
         test_texts = [texts[i] for i in test_idx]
         train_y, test_y = y[train_idx], y[test_idx]
+        test_rows = rows[test_idx]
     else:
-        test_texts, test_labels, test_notes = _texts_and_labels(
+        test_texts, test_labels, test_notes, test_rows = _texts_and_labels(
             test_table, text_column, label_column
         )
         notes += test_notes
@@ -397,4 +400,5 @@ def corpus_from_tables(
         label_names=tuple(names),
         name=table.name,
         notes=table.notes + (test_table.notes if test_table else ()) + tuple(notes),
+        test_ids=tuple(int(row) for row in test_rows),
     )

@@ -141,15 +141,20 @@ def own_file(
 ) -> tuple[Corpus, Features]:
     """Not copied per read (cache_resource): the runs of one file share one corpus. own names
     the bytes by their digests."""
-    test = table(own.test_digest, own.test_name, _test_data) if own.test_digest else None
-    corpus = corpus_from_tables(
-        table(own.digest, own.name, _data),
+    corpus = own_file_texts(own, _data, _test_data)
+    return load_and_vectorise(TrainConfig(features=features, max_features=max_features), corpus)
+
+
+def own_file_texts(own: OwnData, data: bytes, test_data: bytes | None) -> Corpus:
+    """The person's texts split as the page trains on them, the training texts kept."""
+    test = table(own.test_digest, own.test_name, test_data) if own.test_digest else None
+    return corpus_from_tables(
+        table(own.digest, own.name, data),
         own.text_column,
         own.label_column,
         own.test_size,
         test_table=test,
     )
-    return load_and_vectorise(TrainConfig(features=features, max_features=max_features), corpus)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -9,9 +9,11 @@ import streamlit as st
 
 from textclf import charts, verdict
 from textclf.app.cache import chart, derived, draw_spec, key_of, vega_lite
+from textclf.app.suspects import suspects_ui
 from textclf.app.training import curve_places, curves, run_of
 from textclf.data import Corpus
 from textclf.explain import explain, highlighted_markdown
+from textclf.features import Features
 from textclf.metrics import Report
 from textclf.network import architecture
 from textclf.pipeline import Run
@@ -85,7 +87,7 @@ def how_it_learned_ui(run: Run) -> None:
         draw_spec(place, spec)
 
 
-def where_it_goes_wrong_ui(run: Run, corpus: Corpus, baseline: Report) -> None:
+def where_it_goes_wrong_ui(run: Run, corpus: Corpus, features: Features, baseline: Report) -> None:
     report = run.report
     left, right = st.columns([3, 2])
     with left:
@@ -102,6 +104,7 @@ def where_it_goes_wrong_ui(run: Run, corpus: Corpus, baseline: Report) -> None:
             lambda: charts.confusion_chart(baseline.confusion, baseline.labels),
         )
     drilldown_ui(key_of(run), corpus)
+    suspects_ui(run, corpus, features)
     calibration_ui(run, baseline)
 
     st.markdown("#### Each category against the rest")
