@@ -425,6 +425,10 @@ def test_suspect_labels_are_found_on_demand_and_one_opens(server, browser, size)
     assert_fits(page, f"{size} suspects")
     panel.get_by_text("Suspect labels").scroll_into_view_if_needed()
     page.screenshot(path=ARTIFACTS / f"{size}-suspects.png")
+    with page.expect_download() as download:  # the run's card now counts them
+        page.get_by_role("button", name="Download model card").click()
+    card = Path(download.value.path()).read_text(encoding="utf-8")
+    assert re.search(r"Suspect labels: \d+ test texts whose given label", card)
     context.close()
 
 

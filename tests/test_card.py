@@ -4,6 +4,7 @@ metrics computed here from the run's test probabilities."""
 import re
 
 import numpy as np
+import pytest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from tests.test_calibration import reference
@@ -60,6 +61,7 @@ def test_each_section_holds_the_runs_numbers(tutorial_run, corpus, features):
     assert "`python -m textclf code`" in section(card, "Reproduce")
 
 
+@pytest.mark.slow
 def test_the_card_command_prints_the_card_of_the_run_train_makes(capfd):
     """Same options, same network: the card's accuracy is the one `train --json` reports."""
     assert main(["card", "--hidden", "40", "--epochs", "3", "--remove", "headers"]) == 0
@@ -70,5 +72,6 @@ def test_the_card_command_prints_the_card_of_the_run_train_makes(capfd):
     assert f"**{trained['accuracy']:.2%}**" in card
     assert f"Expected calibration error: {trained['ece']:.3f}" in card
     assert "Headers were kept" not in card  # stripped
+    assert re.search(r"Suspect labels: \d+ test texts whose given label", card)
     assert "?remove=headers&hidden=40&epochs=3" in card
     assert "python -m textclf code --remove headers --hidden 40 --epochs 3" in card

@@ -156,8 +156,9 @@ def _caveats(run: Run, corpus: Corpus, suspects: int | None) -> list[str]:
         )
     else:
         said.append(
-            f"- Suspect labels: {suspects} test texts whose given label the network doubts "
-            "when it never saw that label; a suspect is not proof of an error."
+            f"- Suspect labels: {suspects} test texts whose given label a network that never "
+            "saw it gives under 5% (5-fold within the test set); a suspect is not proof of an "
+            "error."
         )
     said.append(
         "- A bag of words: word order, negation and context are not seen; texts unlike the "

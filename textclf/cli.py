@@ -166,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
         "card", help="train the run and print its model card in Markdown (train's options)"
     )
     _add_training_options(card)
+    card.add_argument(
+        "--no-suspects",
+        action="store_true",
+        help="skip the suspect-label search (it trains 5 more networks)",
+    )
 
     suspects = commands.add_parser(
         "suspects",
@@ -301,14 +306,23 @@ def _card(args: argparse.Namespace) -> int:
     from textclf.card import model_card
     from textclf.insight import baseline_report
     from textclf.links import link_query
+    from textclf.suspects import count_suspects, out_of_sample_log_probabilities, rank_suspects
 
     result, corpus, features = _trained(args, quiet=True)
+    suspects = None
+    if not args.no_suspects:
+        texts = _load_corpus(args, result.config)  # with the training texts, for the folds
+        log_probabilities = out_of_sample_log_probabilities(result.config, texts)
+        suspects = count_suspects(
+            rank_suspects(log_probabilities, texts.test_labels, texts.label_names)
+        )
     if args.data:
         reproduce = f"Train on the file {args.data} with the options below."
     else:
         query = link_query(result.config)
         reproduce = "Open the app's address" + (f" followed by ?{query}" if query else "")
-    print(model_card(result, corpus, baseline_report(corpus, features), reproduce), end="")
+    baseline = baseline_report(corpus, features)
+    print(model_card(result, corpus, baseline, reproduce, suspects), end="")
     return 0
 
 

@@ -16,6 +16,7 @@ from textclf.features import fit_features
 from textclf.train import predict_logits, train
 
 FOLDS = 5
+SUSPECT_DOUBT = 3.0  # a label given under 5% (e^-3) out of sample: what the model card counts
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,10 @@ def out_of_sample_log_probabilities(
 
 
 def rank_suspects(
-    log_probabilities: np.ndarray, labels: np.ndarray, label_names: tuple[str, ...], top: int = 100
+    log_probabilities: np.ndarray,
+    labels: np.ndarray,
+    label_names: tuple[str, ...],
+    top: int | None = None,
 ) -> list[Suspect]:
     """The texts the out-of-sample network answers otherwise than their label, the least
     believed label first."""
@@ -88,3 +92,8 @@ def rank_suspects(
         Suspect(int(i), label_names[labels[i]], label_names[guesses[i]], float(doubt[i]))
         for i in order
     ]
+
+
+def count_suspects(suspects: list[Suspect]) -> int:
+    """How many of the ranked texts have a label the network gives under 5%."""
+    return sum(s.score > SUSPECT_DOUBT for s in suspects)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from textclf.app.cache import key_of, server_store
 from textclf.app.settings import LABELS, key
+from textclf.app.suspects import SUSPECTS
 from textclf.card import model_card
 from textclf.config import config_fields
 from textclf.data import Corpus
@@ -22,6 +23,7 @@ from textclf.links import (
 from textclf.metrics import Report
 from textclf.persist import classifier_to_bytes
 from textclf.pipeline import Run
+from textclf.suspects import count_suspects
 from textclf.text import markdown_literal
 
 
@@ -152,7 +154,9 @@ def _model_card(run_key, corpus: Corpus, baseline: Report, reproduce: str) -> st
     training = server_store().get(run_key)
     if training is None or training.run is None:
         raise LookupError("this run was let go by the server: train it again for its card")
-    return model_card(training.run, corpus, baseline, reproduce)
+    ranked = training.derived.get(SUSPECTS)  # if someone searched this run's labels
+    suspects = None if ranked is None else count_suspects(ranked)
+    return model_card(training.run, corpus, baseline, reproduce, suspects)
 
 
 def share_ui(run: Run, corpus: Corpus, baseline: Report) -> None:

@@ -19,6 +19,7 @@ from textclf.suspects import FOLDS, out_of_sample_log_probabilities, rank_suspec
 from textclf.text import markdown_literal, subject_line
 
 SHOWN = 30  # suspects listed on the page (the command line gives any number)
+SUSPECTS = "suspects"  # the store keeps a run's ranking under this name: its card counts them
 HOW = (
     f"Each test post is scored by a network trained on the training posts and {FOLDS - 1} of "
     f"{FOLDS} parts of the test posts, never on that post's label ({FOLDS}-fold within the test "
@@ -63,9 +64,9 @@ def suspects_ui(run: Run, corpus: Corpus, features: Features) -> None:
                 ),
             )
             progress.empty()
-        return rank_suspects(log_probabilities, texts.test_labels, texts.label_names, SHOWN)
+        return rank_suspects(log_probabilities, texts.test_labels, texts.label_names)
 
-    suspects = derived(run, "suspects", search)
+    suspects = derived(run, SUSPECTS, search)[:SHOWN]
     if not suspects:
         st.caption("None: every test post got its own label back.")
         return
