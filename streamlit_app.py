@@ -63,7 +63,7 @@ if problems:
 run, corpus, features = training.training_ui(config, own, corpus, features)
 baseline = source.baseline_for(run.config, run.data_source)  # ComplementNB, the yardstick
 previous = runs.comparable_before(st.session_state["run"])  # on the same test posts
-results.headline_ui(run, previous, corpus, baseline)
+results.headline_ui(run, previous, corpus, features, baseline)
 results.how_it_learned_ui(run)
 
 # Try it.

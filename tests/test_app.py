@@ -12,8 +12,10 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ARCHIVE, ROOT
 from tests.realfiles import SUBJECT_GROUPS, delimited, subject_rows
+from textclf import verdict
 from textclf.app.training import server_store
-from textclf.config import TUTORIAL
+from textclf.config import TUTORIAL, replace
+from textclf.pipeline import run
 from textclf.text import markdown_literal
 
 APP = str(ROOT / "streamlit_app.py")
@@ -804,3 +806,23 @@ def test_suspect_labels_on_demand_list_posts_the_network_doubts(app):
     corpus_labels = set(current_run(app).report.labels)
     assert set(table["given"]) <= corpus_labels
     assert any("not proof" in c.value for c in app.caption)
+
+
+def test_a_change_within_the_noise_between_seeds_says_so_with_its_numbers(
+    app, corpus, features
+):
+    """hidden 100 -> 90: the page trains the new setting with two more seeds and says whether
+    the change stands out of their spread; the numbers are those of the same runs made here."""
+    before = current_run(app).report.accuracy
+    app.slider(key="hidden").set_value(90).run()
+    assert not app.exception
+    after = current_run(app)
+    seeds = {0: after.report.accuracy}
+    for seed in (1, 2):
+        seeds[seed] = run(replace(after.config, seed=seed), corpus, features).report.accuracy
+    expected = verdict.against_seeds(after.report.accuracy - before, seeds)
+    said = [i.value for i in app.info if "between seeds" in i.value]
+    assert said == [markdown_literal(expected)]
+    assert ("within the noise" in expected) == (
+        abs(after.report.accuracy - before) <= max(seeds.values()) - min(seeds.values())
+    )

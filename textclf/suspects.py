@@ -13,6 +13,7 @@ import numpy as np
 from textclf.config import TrainConfig
 from textclf.data import Corpus
 from textclf.features import fit_features
+from textclf.memory import release_freed_memory
 from textclf.train import predict_logits, train
 
 FOLDS = 5
@@ -70,6 +71,8 @@ def out_of_sample_log_probabilities(
         )
         logits = predict_logits(trained.model, features.X_test).double()
         probabilities[held] = logits.log_softmax(1).numpy()
+        del fold, features, trained, logits  # before the next fold's vocabulary, not after it
+        release_freed_memory()
         if on_fold is not None:
             on_fold(done, folds)
     return probabilities

@@ -1,6 +1,7 @@
 """What a run shows, in the words a teacher would use: the network answers one category for
-everything, it fits the training posts better than the test posts, it beats or trails the
-yardstick by more than the noise of the test set's size."""
+everything, it fits the training posts better than the test posts, a change since the last run
+is within the noise between seeds, it beats or trails the yardstick by more than the noise of
+the test set's size."""
 
 from __future__ import annotations
 
@@ -73,6 +74,26 @@ def against_yardstick(network: float, yardstick: float, test_posts: int) -> str:
     return (
         f"The network scores {abs(gap):.2f} points {side} ComplementNB, scikit-learn's naive "
         f"Bayes: {said} {test_posts:,} test posts ({interval})."
+    )
+
+
+def against_seeds(change: float, seed_accuracies: dict[int, float]) -> str:
+    """Whether a change of test accuracy since the last run (a fraction) stands out of the
+    spread the same settings show from one seed to another (seed -> test accuracy)."""
+    low, high = min(seed_accuracies.values()), max(seed_accuracies.values())
+    seeds = ", ".join(str(seed) for seed in sorted(seed_accuracies))
+    spread = (
+        f"the same settings with seeds {seeds} score {low:.1%} to {high:.1%}, a spread of "
+        f"{(high - low) * 100:.2f} points"
+    )
+    if abs(change) <= high - low:
+        return (
+            f"The change since the last run ({change * 100:+.2f} points) is within the noise "
+            f"between seeds: {spread}. It may be chance, not the setting."
+        )
+    return (
+        f"The change since the last run ({change * 100:+.2f} points) is larger than the noise "
+        f"between seeds: {spread}."
     )
 
 

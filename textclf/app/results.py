@@ -10,18 +10,21 @@ import streamlit as st
 from textclf import charts, verdict
 from textclf.app.cache import chart, derived, draw_spec, key_of, vega_lite
 from textclf.app.suspects import suspects_ui
-from textclf.app.training import curve_places, curves, run_of
+from textclf.app.training import curve_places, curves, heavy_work, run_of
+from textclf.budget import estimate
+from textclf.config import replace
 from textclf.data import Corpus
 from textclf.explain import explain, highlighted_markdown
 from textclf.features import Features
 from textclf.metrics import Report
 from textclf.network import architecture
 from textclf.pipeline import Run
+from textclf.pipeline import run as run_training
 from textclf.serve.store import RunKey
 from textclf.text import markdown_literal, subject_line
 
 
-def headline_ui(run: Run, previous, corpus: Corpus, baseline: Report) -> None:
+def headline_ui(run: Run, previous, corpus: Corpus, features: Features, baseline: Report) -> None:
     """What this network is and how well it does, in one screen; previous: the session's record
     of the run before (training.Shown), if any."""
     report = run.report
@@ -71,8 +74,31 @@ def headline_ui(run: Run, previous, corpus: Corpus, baseline: Report) -> None:
         verdict.one_category(run.test_probabilities.argmax(1), report.labels, run.config),
         verdict.overfitting(run.history, test_posts),
     ]
+    if previous is not None and previous.config != run.config:  # a setting changed
+        change = report.accuracy - previous.report.accuracy
+        said.append(verdict.against_seeds(change, seed_accuracies(run, corpus, features)))
     for sentence in filter(None, said):
         st.info(markdown_literal(sentence), icon=":material/school:")
+
+
+def seed_accuracies(run: Run, corpus: Corpus, features: Features) -> dict[int, float]:
+    """The run's test accuracy beside two more seeds' of the same settings: the noise a change
+    has to beat. Measured once per run for every session, in the server's queue."""
+
+    def measure():
+        found = estimate(run.config, features.X_train, features.X_test.shape[0])
+        accuracies = {run.config.seed: run.report.accuracy}
+        with (
+            heavy_work(2 * found.seconds, found.peak_bytes),
+            st.spinner("Training the same settings with two more seeds, to measure the noise…"),
+        ):
+            for step in (1, 2):
+                seed = (run.config.seed + step) % 2**31
+                other = run_training(replace(run.config, seed=seed), corpus, features, probe=None)
+                accuracies[seed] = other.report.accuracy
+        return accuracies
+
+    return derived(run, "seed spread", measure)
 
 
 def how_it_learned_ui(run: Run) -> None:
