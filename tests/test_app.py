@@ -808,9 +808,7 @@ def test_suspect_labels_on_demand_list_posts_the_network_doubts(app):
     assert any("not proof" in c.value for c in app.caption)
 
 
-def test_a_change_within_the_noise_between_seeds_says_so_with_its_numbers(
-    app, corpus, features
-):
+def test_a_change_within_the_noise_between_seeds_says_so_with_its_numbers(app, corpus, features):
     """hidden 100 -> 90: the page trains the new setting with two more seeds and says whether
     the change stands out of their spread; the numbers are those of the same runs made here."""
     before = current_run(app).report.accuracy
