@@ -9,6 +9,7 @@ import streamlit as st
 from textclf.app import (
     cache,
     code,
+    layout,
     learned,
     network,
     replay,
@@ -28,9 +29,11 @@ from textclf.text import markdown_literal
 return_large_blocks_at_once()  # the process-wide allocator setting: let-go runs leave the process
 st.set_page_config(page_title="textclf · watch a network learn", page_icon="🧠", layout="wide")
 
-header = st.empty()  # the page's subject is its data: the title follows the sidebar's choice
+layout.phone_first()
+# the page's subject is its data: the title follows the sidebar's choice
+header = st.container(key=layout.TITLE).empty()
 with header.container():
-    st.title("Watch a neural network learn to sort newsgroup posts")
+    layout.title("newsgroup posts")
     st.caption(
         "A bag-of-words MLP trained with Adam on 20 Newsgroups, live. Move a setting and it "
         "retrains; the defaults are the PyTorch tutorial's network."
@@ -41,7 +44,7 @@ share.apply_link_once()
 own = st.session_state["own"] = source.source_ui()  # None: 20 Newsgroups
 if own is not None:
     with header.container():
-        st.title(f"Watch a neural network learn to sort {markdown_literal(own.name)}")
+        layout.title(markdown_literal(own.name))
         st.caption(
             f"A bag-of-words MLP trained with Adam on your texts, the column "
             f"{markdown_literal(own.text_column)} labelled by {markdown_literal(own.label_column)}"

@@ -149,18 +149,29 @@ def test_the_first_visit_reads_in_order_and_fits_the_screen(server, browser, siz
     page.screenshot(path=ARTIFACTS / f"{size}-first-screen.png")
     if size == "desktop" and os.environ.get("TEXTCLF_UPDATE_SCREENSHOT"):
         page.screenshot(path=ROOT / "docs" / "first-visit.png")  # the README's picture
-    order = [
+    headline = [
         page.get_by_text("The network:").first,
         accuracy_metric(page),
         page.get_by_text("Training loss").first,  # the curves stay on the first screen
-        page.get_by_role("heading", name="Try it"),
-        page.get_by_label("Text to classify"),
-        page.get_by_role("tab", name=TABS[0]),
     ]
-    tops = [item.bounding_box()["y"] for item in order]
+    try_it = [page.get_by_role("heading", name="Try it"), page.get_by_label("Text to classify")]
+    if size == "phone":  # a one-line title, then Try it, then the rest
+        short = page.get_by_role("heading", name="Watch a network learn: newsgroup posts")
+        order = [short, *try_it, *headline]
+        assert short.bounding_box()["height"] < 40  # one line
+    else:
+        order = [*headline, *try_it]
+    tops = [item.bounding_box()["y"] for item in [*order, page.get_by_role("tab", name=TABS[0])]]
     assert tops == sorted(tops)
     ask(page, "The pitcher threw a fastball and the batter hit a home run")
-    expect(page.get_by_text("Most likely: rec.sport.baseball")).to_be_visible(timeout=30_000)
+    answer = page.get_by_text("Most likely: rec.sport.baseball")
+    expect(answer).to_be_visible(timeout=30_000)
+    if size == "phone":  # the box and its answer on the first screen, the page not scrolled
+        page.get_by_test_id("stMain").evaluate("main => main.scrollTo(0, 0)")
+        for shown in (page.get_by_label("Text to classify"), answer):
+            box = shown.bounding_box()
+            assert 0 <= box["y"] and box["y"] + box["height"] <= height, box
+        page.screenshot(path=ARTIFACTS / "phone-try-it-first.png")
     expect(page.get_by_text("Each word's effect on rec.sport.baseball")).to_be_visible()
     expect(page.get_by_text("pitcher", exact=True).first).to_be_visible()  # highlighted in place
     assert_fits(page, "try it")
@@ -209,7 +220,7 @@ def test_a_shared_link_reproduces_the_run_and_its_model(server, page, corpus, fe
     expect(page.get_by_text("Most likely: rec.sport.baseball")).to_be_visible(timeout=30_000)
     print(f"\nshared link to results: {seconds:.2f} s")
     with page.expect_download() as download:
-        page.get_by_role("button", name="Download model").click()
+        page.get_by_role("button", name="Download model", exact=True).click()
     downloaded = load_classifier(download.value.path())
     assert downloaded.config == expected.config
     texts = corpus.test_texts[:20]

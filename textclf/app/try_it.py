@@ -8,6 +8,7 @@ import streamlit as st
 
 from textclf import charts
 from textclf.app.cache import chart, derived, key_of
+from textclf.app.layout import TRY_IT
 from textclf.app.share import share_ui
 from textclf.app.source import data_for
 from textclf.data import Corpus
@@ -34,15 +35,22 @@ def _forget_true_group() -> None:
 def try_it_ui(run: Run, corpus: Corpus, baseline: Report) -> None:
     """Not a fragment: the network's tab draws this text's forward pass, so a new text reruns
     the page (its panels are cached per run: about half a second)."""
+    with st.container(key=TRY_IT):  # on a phone, first on the page
+        _try_it(run, corpus, baseline)
+
+
+def _try_it(run: Run, corpus: Corpus, baseline: Report) -> None:
     st.subheader("Try it")
     left, right = st.columns([1, 1])
     text = left.text_area(
         "Text to classify",
         key="text",
-        height=160,
+        height=140,
         placeholder=f"e.g. {run.snapshots.probe if run.snapshots else PROBE}",
         on_change=_forget_true_group,
     )
+    # a tap outside the box sends the text: the button is that tap, where a thumb expects it
+    left.button("Classify", type="primary", icon=":material/send:")
     true_group = st.session_state.get("true_group")
     if true_group:
         left.caption(f"This test post’s true group: **{markdown_literal(true_group)}**")
