@@ -247,6 +247,47 @@ def test_the_model_card_downloads_with_the_runs_numbers(server, page):
     assert "?hidden=40&epochs=4" in card and "| hidden | 40 |" in card
 
 
+@pytest.mark.parametrize("size", SIZES)
+def test_the_open_tab_survives_whatever_the_visitor_does(server, browser, size):
+    """Typing in Try it, Random test post, a setting changed and Train each rerun the page:
+    the tab the visitor opened stays open, and the link names it."""
+    width, height = SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(server)
+    wait_for_results(page)
+    chosen = page.get_by_role("tab", name="What it learned")
+    chosen.click()
+    expect(chosen).to_have_attribute("aria-selected", "true")
+
+    def still_open(after: str):
+        page.wait_for_timeout(500)
+        wait_for_results(page)
+        assert chosen.get_attribute("aria-selected") == "true", after
+        assert "tab=What+it+learned" in page.url or "tab=What%20it%20learned" in page.url
+
+    page.get_by_label("Text to classify").fill("The shuttle reached orbit")
+    page.get_by_role("button", name="Classify").click()
+    expect(page.get_by_text("Most likely: sci.space")).to_be_visible(timeout=30_000)
+    still_open("typing in Try it")
+    page.get_by_role("button", name="Random test post").click()
+    expect(page.get_by_text("This test post’s true group")).to_be_visible(timeout=30_000)
+    still_open("a random test post")
+    if size == "phone":
+        page.get_by_test_id("stExpandSidebarButton").click()
+    seed = page.get_by_test_id("stSidebar").get_by_label("Seed")
+    seed.fill("4")
+    seed.press("Enter")
+    page.wait_for_url(re.compile(r"seed=4"), timeout=60_000)
+    still_open("a setting changed")
+    if size == "phone":
+        page.get_by_test_id("stSidebarCollapseButton").locator("button").click()
+    page.get_by_role("button", name="Train", exact=True).click()
+    still_open("Train")
+    page.screenshot(path=ARTIFACTS / f"{size}-tab-kept.png")
+    context.close()
+
+
 def test_a_bad_link_shows_a_notice_and_still_works(server, page):
     junk = "x" * 10_000
     page.goto(
