@@ -16,6 +16,8 @@ from textclf import verdict
 from textclf.app.training import server_store
 from textclf.config import TUTORIAL, replace
 from textclf.pipeline import run
+from textclf.splits import repeated_splits
+from textclf.tables import corpus_from_tables, read_table
 from textclf.text import markdown_literal
 
 APP = str(ROOT / "streamlit_app.py")
@@ -824,3 +826,25 @@ def test_a_change_within_the_noise_between_seeds_says_so_with_its_numbers(app, c
     assert ("within the noise" in expected) == (
         abs(after.report.accuracy - before) <= max(seeds.values()) - min(seeds.values())
     )
+
+
+def test_repeated_splits_of_a_file_give_both_models_a_mean_and_a_spread(app, subjects_csv):
+    """On the suite's own CSV: the title, the placeholder and the example come from the file,
+    and Repeat over 5 splits says both models' mean and spread, as the splits made here give."""
+    use_own_file(app, "subjects.csv", subjects_csv)
+    assert not app.exception
+    assert app.title[0].value.endswith(markdown_literal("subjects.csv"))
+    assert "e.g." in app.text_area(key="text").placeholder
+    assert "pitcher" not in app.text_area(key="text").placeholder  # not the newsgroups' example
+    next(b for b in app.button if b.label.startswith("Repeat over")).click().run()
+    assert not app.exception
+    said = [i.value for i in app.info if i.value.startswith("Over 5 splits")]
+    run_shown = current_run(app)
+    table = read_table(subjects_csv, "subjects.csv")
+    scores = repeated_splits(
+        run_shown.config,
+        lambda seed: corpus_from_tables(table, "subject", "group", 0.2, seed=seed),
+    )
+    assert said == [scores.sentence()]
+    assert "the network" in said[0] and "ComplementNB" in said[0] and "±" in said[0]
+    assert len(set(scores.network)) > 1  # splits differ: a spread, not one number repeated

@@ -145,14 +145,18 @@ def own_file(
     return load_and_vectorise(TrainConfig(features=features, max_features=max_features), corpus)
 
 
-def own_file_texts(own: OwnData, data: bytes, test_data: bytes | None) -> Corpus:
-    """The person's texts split as the page trains on them, the training texts kept."""
+def own_file_texts(
+    own: OwnData, data: bytes, test_data: bytes | None, split_seed: int = 0
+) -> Corpus:
+    """The person's texts split as the page trains on them (split seed 0), the training texts
+    kept."""
     test = table(own.test_digest, own.test_name, test_data) if own.test_digest else None
     return corpus_from_tables(
         table(own.digest, own.name, data),
         own.text_column,
         own.label_column,
         own.test_size,
+        seed=split_seed,
         test_table=test,
     )
 

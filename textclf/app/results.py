@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from textclf import charts, verdict
-from textclf.app.cache import chart, derived, draw_spec, key_of, vega_lite
+from textclf.app.cache import chart, derived, draw_spec, key_of, own_file_texts, vega_lite
+from textclf.app.source import file_bytes
 from textclf.app.suspects import suspects_ui
 from textclf.app.training import curve_places, curves, heavy_work, run_of
 from textclf.budget import estimate
@@ -21,6 +22,7 @@ from textclf.network import architecture
 from textclf.pipeline import Run
 from textclf.pipeline import run as run_training
 from textclf.serve.store import RunKey
+from textclf.splits import SPLITS, repeated_splits
 from textclf.text import markdown_literal, subject_line
 
 
@@ -79,6 +81,42 @@ def headline_ui(run: Run, previous, corpus: Corpus, features: Features, baseline
         said.append(verdict.against_seeds(change, seed_accuracies(run, corpus, features)))
     for sentence in filter(None, said):
         st.info(markdown_literal(sentence), icon=":material/school:")
+    if run.data_source is not None and not run.data_source.test_digest:
+        splits_ui(run, features, test_posts)
+
+
+def _ask_splits(key: RunKey) -> None:
+    st.session_state["splits_asked"] = key
+
+
+def splits_ui(run: Run, features: Features, test_posts: int) -> None:
+    """On a person's file, on demand: the network and the yardstick over repeated splits."""
+    if st.session_state.get("splits_asked") != key_of(run):
+        st.button(
+            f"Repeat over {SPLITS} splits",
+            on_click=_ask_splits,
+            args=(key_of(run),),
+            help=f"{test_posts} test texts make each score coarse: split the file {SPLITS} ways "
+            "and train both models on each, for a mean and a spread",
+        )
+        return
+
+    def measure():
+        own = run.data_source
+        found = estimate(run.config, features.X_train, test_posts)
+        with heavy_work(SPLITS * found.seconds, found.peak_bytes):
+            progress = st.progress(0.0, text=f"Split 1 of {SPLITS}…")
+            scores = repeated_splits(
+                run.config,
+                lambda seed: own_file_texts(own, *file_bytes(own), split_seed=seed),
+                on_split=lambda done, splits: progress.progress(
+                    done / splits, text=f"{done} of {splits} splits trained…"
+                ),
+            )
+            progress.empty()
+        return scores
+
+    st.info(derived(run, "splits", measure).sentence(), icon=":material/school:")
 
 
 def seed_accuracies(run: Run, corpus: Corpus, features: Features) -> dict[int, float]:
