@@ -288,6 +288,36 @@ def test_the_open_tab_survives_whatever_the_visitor_does(server, browser, size):
     context.close()
 
 
+def test_on_a_phone_a_training_shows_above_the_settings_that_started_it(server, browser):
+    """The settings cover a phone's screen: the training a change starts shows its progress at
+    the top of the open settings, wherever they are scrolled; a desktop shows it in the page."""
+    groups = ["alt.atheism", "sci.med", "rec.autos", "sci.space", "comp.graphics", "misc.forsale"]
+    link = urlencode({"categories": groups, "seed": 11}, doseq=True)
+    for width, height in SIZES.values():
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.goto(f"{server}?{link}")
+        wait_for_results(page, timeout=120_000)
+        sidebar = page.get_by_test_id("stSidebar")
+        if width < 500:
+            page.get_by_test_id("stExpandSidebarButton").click()
+        seed = sidebar.get_by_label("Seed")
+        seed.fill(str(width))  # a seed no one trained: a new training
+        seed.press("Enter")
+        status = sidebar.get_by_test_id("stProgress")
+        if width < 500:
+            expect(status).to_be_visible(timeout=30_000)
+            box = status.bounding_box()
+            assert 0 <= box["y"] < 100, box  # at the top of the screen, not scrolled away
+            page.screenshot(path=ARTIFACTS / "phone-training-above-settings.png")
+        else:
+            expect(page.get_by_test_id("stMain").get_by_test_id("stProgress")).to_be_visible(
+                timeout=30_000
+            )
+            assert not status.is_visible()
+        context.close()
+
+
 def test_a_bad_link_shows_a_notice_and_still_works(server, page):
     junk = "x" * 10_000
     page.goto(

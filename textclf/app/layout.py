@@ -7,11 +7,18 @@ from __future__ import annotations
 import streamlit as st
 
 TITLE, TRY_IT = "title", "try_it"  # the keyed containers the phone's layout moves
+SIDEBAR_STATUS = "sidebar_status"  # a training's progress atop the settings, on a phone
 PHONE = "max-width: 640px"  # Streamlit's own breakpoint for stacking columns
 
 _STYLE = f"""<style>
 .st-key-{TITLE} h4 {{ display: none; }}
+[data-testid="stLayoutWrapper"]:has(> .st-key-{SIDEBAR_STATUS}) {{ display: none; }}
 @media ({PHONE}) {{
+  /* the settings cover a phone's screen: a training they start shows above them */
+  [data-testid="stLayoutWrapper"]:has(> .st-key-{SIDEBAR_STATUS}) {{
+    display: flex; position: sticky; top: 0; z-index: 10; background: inherit;
+  }}
+  .st-key-{SIDEBAR_STATUS} {{ background: #f0f2f6; padding: 0.25rem 0; }}
   .st-key-{TITLE} h1, .st-key-{TITLE} [data-testid="stCaptionContainer"] {{ display: none; }}
   .st-key-{TITLE} h4 {{
     display: block; padding: 0; font-size: 1.05rem;
@@ -26,7 +33,15 @@ _STYLE = f"""<style>
 
 
 def phone_first() -> None:
+    """The page's style, and the sidebar's place for a training's progress (seen on a phone,
+    where the open settings would hide the page's own), kept for this run in the session."""
     st.html(_STYLE)
+    st.session_state[SIDEBAR_STATUS] = st.sidebar.container(key=SIDEBAR_STATUS).empty()
+
+
+def training_status():
+    """This run's sidebar place for a training's progress, if the page made one."""
+    return st.session_state.get(SIDEBAR_STATUS)
 
 
 def title(subject: str) -> None:

@@ -15,6 +15,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from textclf import charts
 from textclf.app.cache import OwnData, draw_spec, server_store, vega_lite
+from textclf.app.layout import training_status
 from textclf.app.source import data_for
 from textclf.budget import estimate
 from textclf.config import TrainConfig
@@ -127,6 +128,7 @@ def follow(store: RunStore, training: Training, labels: tuple[str, ...]) -> Run:
             progress = st.progress(0.0, text=_progress_text(store, training, []))
             places = curve_places()
         drawn, drawn_at = 0, 0.0
+        side = training_status()  # on a phone, above the settings that started it
         with store.following(training):
             while not training.ended.is_set():
                 training.wait(POLL)
@@ -134,6 +136,8 @@ def follow(store: RunStore, training: Training, labels: tuple[str, ...]) -> Run:
                 done = history[-1].epoch / config.epochs if history else 0.0
                 # also where Streamlit stops this script if the person moved on
                 progress.progress(done, text=_progress_text(store, training, history))
+                if side is not None:
+                    side.progress(done, text=_progress_text(store, training, history))
                 if len(history) > drawn and time.monotonic() - drawn_at >= CHART_EVERY:
                     specs = store.derived(  # built once an epoch for every follower
                         training,
@@ -146,6 +150,8 @@ def follow(store: RunStore, training: Training, labels: tuple[str, ...]) -> Run:
                 if session_gone():
                     st.stop()
         live.empty()
+        if side is not None:
+            side.empty()
     return _shown(training)
 
 
