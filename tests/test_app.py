@@ -18,7 +18,7 @@ from textclf.config import TUTORIAL, replace
 from textclf.pipeline import run
 from textclf.splits import repeated_splits
 from textclf.tables import corpus_from_tables, read_table
-from textclf.text import markdown_literal
+from textclf.text import markdown_literal, subject_line
 
 APP = str(ROOT / "streamlit_app.py")
 
@@ -848,3 +848,15 @@ def test_repeated_splits_of_a_file_give_both_models_a_mean_and_a_spread(app, sub
     assert said == [scores.sentence()]
     assert "the network" in said[0] and "ComplementNB" in said[0] and "±" in said[0]
     assert len(set(scores.network)) > 1  # splits differ: a spread, not one number repeated
+
+
+def test_the_drilldown_names_posts_by_the_files_own_id_column(app):
+    rows = [(f"m-{i:04d}", text, label) for i, (text, label) in enumerate(subject_rows())]
+    use_own_file(app, "with-ids.csv", delimited(rows, ["msg_id", "subject", "group"]).encode())
+    assert not app.exception and not app.error
+    tab(app, "Where it goes wrong")
+    cell = next(d for d in app.dataframe if "subject" in d.value.columns).value
+    assert list(cell.columns[:2]) == ["msg_id", "post"] and len(cell)
+    texts = {own_id: text for own_id, text, _ in rows}  # the file's own pairing
+    for own_id, subject in zip(cell["msg_id"], cell["subject"], strict=True):
+        assert subject == subject_line(texts[own_id])

@@ -36,6 +36,12 @@ class Corpus:
     notes: tuple[str, ...] = ()  # what a person should know about how they were read
     # where each test text came from: a post's group/number, or the data row of a person's file
     test_ids: tuple = ()
+    id_column: str = ""  # a person's file's own id column, if it has one
+    test_names: tuple[str, ...] = ()  # the test rows' values in it
+
+    def test_label(self, position: int) -> str:
+        """How the page names a test text: the file's own id, else its position."""
+        return self.test_names[position] if self.test_names else f"#{position}"
 
 
 HOW_TO_GET_DATA = (

@@ -299,6 +299,20 @@ def _column(table: Table, column: str, role: str) -> pd.Series:
     return table.frame[column].str.strip()
 
 
+def id_column(table: Table, text_column: str, label_column: str) -> str | None:
+    """The file's own name for each row, if it has one: a column called id (or ending in id),
+    neither text nor label, with a distinct value in every row."""
+    for column in table.frame.columns:
+        name = str(column).strip().lower()
+        if column in (text_column, label_column) or not (name == "id" or name.endswith(
+            ("_id", " id", "-id"))):  # fmt: skip
+            continue
+        values = table.frame[column].str.strip()
+        if (values != "").all() and values.is_unique:
+            return column
+    return None
+
+
 def _texts_and_labels(
     table: Table, text_column: str, label_column: str
 ) -> tuple[list[str], list[str], list[str], np.ndarray]:
@@ -379,10 +393,12 @@ def corpus_from_tables(
         test_texts = [texts[i] for i in test_idx]
         train_y, test_y = y[train_idx], y[test_idx]
         test_rows = rows[test_idx]
+        test_source = table
     else:
         test_texts, test_labels, test_notes, test_rows = _texts_and_labels(
             test_table, text_column, label_column
         )
+        test_source = test_table
         notes += test_notes
         unseen = sorted(set(test_labels) - set(names))
         if unseen:
@@ -401,4 +417,14 @@ def corpus_from_tables(
         name=table.name,
         notes=table.notes + (test_table.notes if test_table else ()) + tuple(notes),
         test_ids=tuple(int(row) for row in test_rows),
+        **_named(test_source, test_rows, text_column, label_column),
     )
+
+
+def _named(table: Table, rows: np.ndarray, text_column: str, label_column: str) -> dict:
+    """The test rows' own ids, where the file has an id column."""
+    column = id_column(table, text_column, label_column)
+    if column is None:
+        return {}
+    values = table.frame[column].str.strip().to_numpy()
+    return {"id_column": column, "test_names": tuple(str(values[r]) for r in rows)}

@@ -240,8 +240,10 @@ def drilldown_ui(key: RunKey, corpus: Corpus) -> None:
     )
     if not len(rows):
         return
+    own_ids = {corpus.id_column: [corpus.test_names[i] for i in rows]} if corpus.test_names else {}
     table = pd.DataFrame(
         {
+            **own_ids,  # the file's own id column first, where it has one
             "post": [int(i) for i in rows],
             "subject": [subject_line(corpus.test_texts[i]) for i in rows],
             f"p({true_label})": run.test_probabilities[rows, labels.index(true_label)].round(4),
@@ -254,7 +256,7 @@ def drilldown_ui(key: RunKey, corpus: Corpus) -> None:
     chosen = st.selectbox(
         "Explain post",
         table["post"],
-        format_func=lambda i: f"#{i}: {subject_line(corpus.test_texts[i])}",
+        format_func=lambda i: f"{corpus.test_label(i)}: {subject_line(corpus.test_texts[i])}",
         key="cell_post",
     )
     post = corpus.test_texts[int(chosen)]

@@ -77,8 +77,10 @@ def suspects_ui(run: Run, corpus: Corpus, features: Features) -> None:
             "subject": [subject_line(corpus.test_texts[s.position]) for s in suspects],
             "doubt": [round(s.score, 2) for s in suspects],
             "post": [s.position for s in suspects],
+            **({corpus.id_column: [corpus.test_names[s.position] for s in suspects]}
+               if corpus.test_names else {}),
         }
-    )
+    )  # fmt: skip
     chosen = st.dataframe(
         table,
         hide_index=True,
@@ -98,8 +100,9 @@ def suspects_ui(run: Run, corpus: Corpus, features: Features) -> None:
     suspect = suspects[rows[0]]
     post = corpus.test_texts[suspect.position]
     answer = run.report.labels[int(run.test_probabilities[suspect.position].argmax())]
+    named = markdown_literal(corpus.test_label(suspect.position))
     st.markdown(
-        f"**Post #{suspect.position}**, labelled {markdown_literal(suspect.given)}; this run's "
+        f"**Post {named}**, labelled {markdown_literal(suspect.given)}; this run's "
         f"network calls it {markdown_literal(answer)}. Words for {markdown_literal(suspect.guess)}"
         " in green, against it in red:"
     )
