@@ -1,8 +1,8 @@
 """Shared fixtures: the real 20 Newsgroups data from scikit-learn's cache, loaded once a session."""
 
-import os
+import io
+import tarfile
 from pathlib import Path
-from types import CodeType
 
 import pytest
 
@@ -12,10 +12,6 @@ from textclf.features import fit_features
 from textclf.pipeline import run
 
 ROOT = Path(__file__).resolve().parent.parent
-# The official archive 20news-bydate.tar.gz, for the tests of the offline path. A test that names
-# ARCHIVE is skipped, with the reason, where NEWSGROUPS_ARCHIVE does not name the file (CI sets it).
-_GIVEN_ARCHIVE = os.environ.get("NEWSGROUPS_ARCHIVE")
-ARCHIVE = Path(_GIVEN_ARCHIVE).resolve() if _GIVEN_ARCHIVE else None
 
 
 def pytest_configure(config):
@@ -30,24 +26,34 @@ def pytest_configure(config):
         raise pytest.UsageError(str(error)) from error
 
 
-def _names(code: CodeType) -> set[str]:
-    """The global and attribute names a function's code uses, nested functions included."""
-    nested = (c for c in code.co_consts if isinstance(c, CodeType))
-    return set(code.co_names).union(*map(_names, nested))
+@pytest.fixture(scope="session")
+def official_layout_archive(tmp_path_factory) -> Path:
+    """A 20news-bydate.tar.gz in the official layout (20news-bydate-train/<group>/<number>, the
+    same for test), made from scikit-learn's cache: all 20 groups, so that unpacking orders the
+    posts as the cache does, each post's bytes as the archive held them. The offline path's
+    tests need no copy of the real one."""
+    from sklearn.datasets import fetch_20newsgroups
 
+    archive = tmp_path_factory.mktemp("archive") / "20news-bydate.tar.gz"
 
-def pytest_collection_modifyitems(config, items):
-    if ARCHIVE is not None and ARCHIVE.is_file():
-        return
-    where = f"{ARCHIVE} does not exist" if ARCHIVE else "NEWSGROUPS_ARCHIVE is not set"
-    skip = pytest.mark.skip(
-        reason=f"needs the official archive 20news-bydate.tar.gz: {where} (set "
-        "NEWSGROUPS_ARCHIVE to the file's path to run it; CI does)"
-    )
-    for item in items:
-        function = getattr(item, "function", None)
-        if function is not None and "ARCHIVE" in _names(function.__code__):
-            item.add_marker(skip)
+    def folder(name: str) -> tarfile.TarInfo:
+        member = tarfile.TarInfo(name)
+        member.type, member.mode = tarfile.DIRTYPE, 0o755
+        return member
+
+    with tarfile.open(archive, "w:gz", compresslevel=1) as tar:
+        for subset in ("train", "test"):
+            tar.addfile(folder(f"20news-bydate-{subset}"))
+            posts = fetch_20newsgroups(subset=subset)
+            for group in posts.target_names:
+                tar.addfile(folder(f"20news-bydate-{subset}/{group}"))
+            for text, path in zip(posts.data, posts.filenames, strict=True):
+                group, number = Path(path).parts[-2:]
+                member = tarfile.TarInfo(f"20news-bydate-{subset}/{group}/{number}")
+                data = text.encode("latin-1")  # as scikit-learn decoded it
+                member.size = len(data)
+                tar.addfile(member, io.BytesIO(data))
+    return archive
 
 
 @pytest.fixture(scope="session")

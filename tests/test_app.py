@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ARCHIVE, ROOT
+from tests.conftest import ROOT
 from tests.realfiles import SUBJECT_GROUPS, delimited, subject_rows
 from textclf import verdict
 from textclf.app.training import server_store
@@ -406,11 +406,11 @@ def test_settings_that_cannot_train_are_stopped_before_training(app):
 
 
 @pytest.mark.slow
-def test_offline_app_unpacks_the_hosts_archive(tmp_path, monkeypatch):
+def test_offline_app_unpacks_the_hosts_archive(tmp_path, monkeypatch, official_layout_archive):
     import streamlit as st
 
     monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path))  # no cache here and no network
-    monkeypatch.setenv("TEXTCLF_ARCHIVE", str(ARCHIVE))  # the host's copy
+    monkeypatch.setenv("TEXTCLF_ARCHIVE", str(official_layout_archive))  # the host's copy
     st.cache_resource.clear()  # other tests' data sets must not hide the missing cache
     at = AppTest.from_file(APP, default_timeout=180).run()
     assert not at.exception and not at.error

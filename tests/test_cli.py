@@ -12,7 +12,7 @@ import tempfile
 import numpy as np
 import pytest
 
-from tests.conftest import ARCHIVE, ROOT
+from tests.conftest import ROOT
 from tests.modelfiles import altered, inflated
 from tests.realfiles import delimited, saying_rows, subject_rows
 from textclf.tables import corpus_from_tables, read_table
@@ -322,13 +322,13 @@ def test_a_bad_file_exits_2_with_one_line(tmp_path):
 
 
 @pytest.mark.slow
-def test_offline_archive_gives_the_same_network_as_the_cache(tmp_path):
+def test_offline_archive_gives_the_same_network_as_the_cache(tmp_path, official_layout_archive):
     args = ["train", "--epochs", "2", "--hidden", "32", "--json"]
     cached = textclf(*args)
     env = {**os.environ, "SCIKIT_LEARN_DATA": str(tmp_path / "empty")}  # no cache, no network
     offline = textclf(*args, env=env)
     assert offline.returncode == 1 and "20news-bydate.tar.gz" in offline.stderr
-    from_archive = textclf(*args, "--archive", str(ARCHIVE), env=env)
+    from_archive = textclf(*args, "--archive", str(official_layout_archive), env=env)
     assert from_archive.returncode == 0, from_archive.stderr
     assert json.loads(from_archive.stdout)["accuracy"] == json.loads(cached.stdout)["accuracy"]
     assert (tmp_path / "empty" / "20news-bydate_py3.pkz").exists()  # later runs need no archive

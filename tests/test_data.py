@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import ARCHIVE, ROOT
+from tests.conftest import ROOT
 from textclf.config import TUTORIAL
 from textclf.data import DataUnavailable, install_archive, load_newsgroups
 
@@ -58,8 +58,10 @@ def test_unknown_group_is_refused():
 
 
 @pytest.mark.slow
-def test_the_official_archive_gives_the_posts_of_the_cache(corpus, tmp_path):
-    home = install_archive(ARCHIVE, tmp_path)
+def test_an_archive_in_the_official_layout_gives_the_posts_of_the_cache(
+    corpus, tmp_path, official_layout_archive
+):
+    home = install_archive(official_layout_archive, tmp_path)
     unpacked = load_newsgroups(TUTORIAL.categories, download=False, home=home)
     assert unpacked.train_texts == corpus.train_texts and unpacked.test_texts == corpus.test_texts
     assert np.array_equal(unpacked.train_labels, corpus.train_labels)
