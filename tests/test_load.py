@@ -34,11 +34,12 @@ def test_a_class_queues_long_runs_shares_short_ones_and_stops_work_for_nobody(tu
             tabs[name] = browser.new_context(viewport={"width": 1280, "height": 800})
             page = tabs[name].new_page()
             page.goto(url + query)
-            progress = page.get_by_test_id("stProgress")
+            progress = page.get_by_test_id("stMain").get_by_test_id("stProgress")
             text = "Epoch|Training" if name == "long" else "in line"
             expect(progress.filter(has_text=re.compile(text))).to_be_visible(timeout=120_000)
             tabs[name + " page"] = page
-        line = tabs["longer page"].get_by_test_id("stProgress").inner_text()
+        waiting = tabs["longer page"].get_by_test_id("stMain").get_by_test_id("stProgress")
+        line = waiting.inner_text()
         assert re.search(r"yours is 1st in line, about \d+ (s|minutes)", line), line
 
         students = [browser.new_page(viewport={"width": 1280, "height": 800}) for _ in range(2)]

@@ -51,6 +51,8 @@ def runs_ui() -> None:
         st.info("Change a setting in the sidebar: each run is kept here to compare and restore.")
         return
     current = st.session_state.get("run")
+    # a heading first: the table's toolbar appears above it, and would cover the tab bar
+    st.markdown(f"**This session's {len(runs)} runs**, the latest last")
     table = pd.DataFrame(
         [
             {

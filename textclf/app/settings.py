@@ -76,6 +76,13 @@ def _choice(widget, name: str, options: tuple[str, ...], help_text: str, **extra
     )
 
 
+def _slider(name: str, **extra):
+    """A whole number slid over its field's range, the tutorial's value first."""
+    return st.sidebar.slider(
+        LABELS[name], *_range(name), getattr(TUTORIAL, name), key=key(name), **extra
+    )
+
+
 def _number(name: str, step: float, **extra):
     """A number typed in, in its field's range, the tutorial's value first, bound to the URL."""
     return st.sidebar.number_input(
@@ -157,18 +164,8 @@ def settings_ui(newsgroups: bool = True, exercise: LinkReading | None = None) ->
                 key=key("max_features"), **x,
             ),
         ),
-        "hidden": control(
-            "hidden",
-            lambda **x: bar.slider(
-                LABELS["hidden"], *_range("hidden"), TUTORIAL.hidden, key=key("hidden"), **x
-            ),
-        ),
-        "layers": control(
-            "layers",
-            lambda **x: bar.slider(
-                LABELS["layers"], *_range("layers"), TUTORIAL.layers, key=key("layers"), **x
-            ),
-        ),
+        "hidden": control("hidden", lambda **x: _slider("hidden", **x)),
+        "layers": control("layers", lambda **x: _slider("layers", **x)),
         "dropout": control(
             "dropout",
             lambda **x: bar.slider(
@@ -211,12 +208,7 @@ def settings_ui(newsgroups: bool = True, exercise: LinkReading | None = None) ->
         "batch_size": control(
             "batch_size", lambda **x: _number("batch_size", 10, disabled=x["disabled"])
         ),
-        "epochs": control(
-            "epochs",
-            lambda **x: bar.slider(
-                LABELS["epochs"], *_range("epochs"), TUTORIAL.epochs, key=key("epochs"), **x
-            ),
-        ),
+        "epochs": control("epochs", lambda **x: _slider("epochs", **x)),
         "seed": control("seed", lambda **x: _number("seed", 1, disabled=x["disabled"])),
     }  # fmt: skip
     settings["categories"] = tuple(settings["categories"] or ())
