@@ -77,6 +77,13 @@ def against_yardstick(network: float, yardstick: float, test_posts: int) -> str:
     )
 
 
+def could_be_noise(change: float, accuracy: float, test_posts: int) -> bool:
+    """Whether a change of test accuracy is small enough that seeds alone might explain it:
+    within twice the 95% interval of the test set's size (a seed moves a few tenths of a point;
+    a change of several points needs no two more trainings to be told apart from it)."""
+    return abs(change) <= 2 * Z95 * accuracy_noise(accuracy, test_posts)
+
+
 def against_seeds(change: float, seed_accuracies: dict[int, float]) -> str:
     """Whether a change of test accuracy since the last run (a fraction) stands out of the
     spread the same settings show from one seed to another (seed -> test accuracy)."""

@@ -78,7 +78,8 @@ def headline_ui(run: Run, previous, corpus: Corpus, features: Features, baseline
     ]
     if previous is not None and previous.config != run.config:  # a setting changed
         change = report.accuracy - previous.report.accuracy
-        said.append(verdict.against_seeds(change, seed_accuracies(run, corpus, features)))
+        if verdict.could_be_noise(change, report.accuracy, test_posts):
+            said.append(verdict.against_seeds(change, seed_accuracies(run, corpus, features)))
     for sentence in filter(None, said):
         st.info(markdown_literal(sentence), icon=":material/school:")
     if run.data_source is not None and not run.data_source.test_digest:
