@@ -20,7 +20,6 @@ from textclf.features import Features
 from textclf.metrics import Report
 from textclf.network import architecture
 from textclf.pipeline import Run
-from textclf.pipeline import run as run_training
 from textclf.serve.store import RunKey
 from textclf.splits import SPLITS, repeated_splits
 from textclf.text import markdown_literal, subject_line
@@ -79,7 +78,7 @@ def headline_ui(run: Run, previous, corpus: Corpus, features: Features, baseline
     if previous is not None and previous.config != run.config:  # a setting changed
         change = report.accuracy - previous.report.accuracy
         if verdict.could_be_noise(change, report.accuracy, test_posts):
-            said.append(verdict.against_seeds(change, seed_accuracies(run, corpus, features)))
+            said.append(verdict.against_seeds(change, seed_accuracies(run)))
     for sentence in filter(None, said):
         st.info(markdown_literal(sentence), icon=":material/school:")
     if run.data_source is not None and not run.data_source.test_digest:
@@ -120,24 +119,17 @@ def splits_ui(run: Run, features: Features, test_posts: int) -> None:
     st.info(derived(run, "splits", measure).sentence(), icon=":material/school:")
 
 
-def seed_accuracies(run: Run, corpus: Corpus, features: Features) -> dict[int, float]:
-    """The run's test accuracy beside two more seeds' of the same settings: the noise a change
-    has to beat. Measured once per run for every session, in the server's queue."""
+SPREAD_SEEDS = (0, 1, 2)  # a setting's noise: the same settings trained with these seeds
 
-    def measure():
-        found = estimate(run.config, features.X_train, features.X_test.shape[0])
-        accuracies = {run.config.seed: run.report.accuracy}
-        with (
-            heavy_work(2 * found.seconds, found.peak_bytes),
-            st.spinner("Training the same settings with two more seeds, to measure the noise…"),
-        ):
-            for step in (1, 2):
-                seed = (run.config.seed + step) % 2**31
-                other = run_training(replace(run.config, seed=seed), corpus, features, probe=None)
-                accuracies[seed] = other.report.accuracy
-        return accuracies
 
-    return derived(run, "seed spread", measure)
+def seed_accuracies(run: Run) -> dict[int, float]:
+    """The test accuracy of run's settings with seeds 0, 1 and 2: the noise a change has to
+    beat. They are runs like any other, trained once in the server's store and shared: by
+    every visitor of the setting, and by every seed tried on it."""
+    return {
+        seed: run_of(RunKey(replace(run.config, seed=seed), run.data_source)).report.accuracy
+        for seed in SPREAD_SEEDS
+    }
 
 
 def how_it_learned_ui(run: Run) -> None:

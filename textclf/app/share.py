@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from textclf.app.cache import key_of, server_store
 from textclf.app.settings import LABELS, key
@@ -40,7 +41,10 @@ def apply_link_once() -> None:
     params = {key: st.query_params.get_all(key) for key in st.query_params.keys()}
     reading = read_link(params)
     st.session_state["link"] = reading
-    st.session_state["link_was_empty"] = not params  # or Streamlit dropped it: see below
+    if not params:  # none, or one Streamlit dropped whole: the context keeps what was sent
+        context = get_script_run_ctx()
+        raw = context.query_string if context is not None else ""
+        st.session_state["link_dropped"] = dropped_link_note(raw.lstrip("?"))
     st.session_state["link_values"] = widget_values(params, reading)
     if reading.text is not None:
         st.session_state["text"] = reading.text
@@ -60,46 +64,26 @@ def settle_link(settings: dict) -> None:
 
 
 # Streamlit reads no query at all past these (its own limits, 1.67): the page would train the
-# defaults as if the link had named nothing. Only the browser still knows the address it opened.
+# defaults as if the link had named nothing. The raw query still reaches the script's context.
 STREAMLIT_MAX_FIELDS = 1000
 STREAMLIT_MAX_CHARACTERS = 512 * 1024
-_ADDRESS_OPENED = st.components.v2.component(
-    "textclf.address_opened",
-    js="""
-export default function ({ setStateValue }) {
-  const entry = performance.getEntriesByType("navigation")[0];
-  const query = new URL(entry ? entry.name : location.href).search.slice(1);
-  if (query) setStateValue("query", {characters: query.length, fields: query.split("&").length});
-}
-""",
-)
 
 
-def dropped_link_note() -> str | None:
-    """When Streamlit gave the page no query: whether the address opened had one over its limits.
-    Asked of the browser, which answers (one rerun) only if the address had a query at all."""
-    if not st.session_state.get("link_was_empty") or "link_dropped" in st.session_state:
-        return st.session_state.get("link_dropped")
-    with st.sidebar:
-        opened = _ADDRESS_OPENED(key="address_opened", on_query_change=lambda: None, height=0)
-    query = opened.get("query") if opened else None
-    if not isinstance(query, dict):
-        return None
-    fields, characters = query.get("fields", 0), query.get("characters", 0)
-    note = None
-    if fields > STREAMLIT_MAX_FIELDS or characters > STREAMLIT_MAX_CHARACTERS:
-        note = (
+def dropped_link_note(raw_query: str) -> str | None:
+    """A sentence when the address opened had a query that Streamlit dropped whole."""
+    fields, characters = raw_query.count("&") + 1, len(raw_query)
+    if raw_query and (fields > STREAMLIT_MAX_FIELDS or characters > STREAMLIT_MAX_CHARACTERS):
+        return (
             f"This link is too long for the page to read ({fields:,} fields, {characters:,} "
             f"characters; Streamlit reads at most {STREAMLIT_MAX_FIELDS:,} fields and "
             f"{STREAMLIT_MAX_CHARACTERS // 1024} Ki characters), so none of its settings were "
             "used: the defaults are shown."
         )
-    st.session_state["link_dropped"] = note
-    return note
+    return None
 
 
 def link_notice_ui() -> None:
-    dropped = dropped_link_note()
+    dropped = st.session_state.get("link_dropped")
     if dropped:
         st.warning(dropped)
     ignored = st.session_state["link"].ignored
