@@ -860,13 +860,3 @@ def test_the_drilldown_names_posts_by_the_files_own_id_column(app):
     texts = {own_id: text for own_id, text, _ in rows}  # the file's own pairing
     for own_id, subject in zip(cell["msg_id"], cell["subject"], strict=True):
         assert subject == subject_line(texts[own_id])
-
-
-def test_a_link_streamlit_drops_whole_gets_a_notice_and_a_readable_one_none():
-    too_long = open_link({"seed": [str(i % 7) for i in range(1001)]})  # 1,001 fields
-    assert not too_long.exception
-    said = [w.value for w in too_long.warning if "too long" in w.value]
-    assert len(said) == 1 and "1,001 fields" in said[0] and "the defaults are shown" in said[0]
-    assert current_run(too_long).config.seed == TUTORIAL.seed
-    readable = open_link({"seed": "3"})
-    assert not [w for w in readable.warning if "too long" in w.value]

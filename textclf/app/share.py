@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from textclf.app.cache import key_of, server_store
 from textclf.app.settings import LABELS, key
@@ -41,10 +40,7 @@ def apply_link_once() -> None:
     params = {key: st.query_params.get_all(key) for key in st.query_params.keys()}
     reading = read_link(params)
     st.session_state["link"] = reading
-    if not params:  # none, or one Streamlit dropped whole: the context keeps what was sent
-        context = get_script_run_ctx()
-        raw = context.query_string if context is not None else ""
-        st.session_state["link_dropped"] = dropped_link_note(raw.lstrip("?"))
+    st.session_state["link_was_empty"] = not params  # none, or one Streamlit dropped whole
     st.session_state["link_values"] = widget_values(params, reading)
     if reading.text is not None:
         st.session_state["text"] = reading.text
@@ -63,16 +59,27 @@ def settle_link(settings: dict) -> None:
         st.rerun()
 
 
-# Streamlit reads no query at all past these (its own limits, 1.67): the page would train the
-# defaults as if the link had named nothing. The raw query still reaches the script's context.
+# Streamlit reads no query at all past these (its own limits, 1.67) and passes the script none:
+# the page would train the defaults as if the link had named nothing. The browser still knows
+# the address it opened, and tells, if it had a query, through this small component.
 STREAMLIT_MAX_FIELDS = 1000
 STREAMLIT_MAX_CHARACTERS = 512 * 1024
+ASKED_RUNS = 3  # a session's first runs ask; its answer comes back within the next one
+_ADDRESS_OPENED = st.components.v2.component(
+    "textclf.address_opened",
+    js="""
+export default function ({ setStateValue }) {
+  const entry = performance.getEntriesByType("navigation")[0];
+  const query = new URL(entry ? entry.name : location.href).search.slice(1);
+  if (query) setStateValue("query", {characters: query.length, fields: query.split("&").length});
+}
+""",
+)
 
 
-def dropped_link_note(raw_query: str) -> str | None:
+def dropped_link_note(fields: int, characters: int) -> str | None:
     """A sentence when the address opened had a query that Streamlit dropped whole."""
-    fields, characters = raw_query.count("&") + 1, len(raw_query)
-    if raw_query and (fields > STREAMLIT_MAX_FIELDS or characters > STREAMLIT_MAX_CHARACTERS):
+    if fields > STREAMLIT_MAX_FIELDS or characters > STREAMLIT_MAX_CHARACTERS:
         return (
             f"This link is too long for the page to read ({fields:,} fields, {characters:,} "
             f"characters; Streamlit reads at most {STREAMLIT_MAX_FIELDS:,} fields and "
@@ -82,7 +89,24 @@ def dropped_link_note(raw_query: str) -> str | None:
     return None
 
 
+def _ask_the_browser() -> None:
+    """While a session that got no query is young: the address it opened, if it had a query."""
+    runs = st.session_state.get("link_asked", 0)
+    if runs >= ASKED_RUNS or "link_dropped" in st.session_state:
+        return
+    st.session_state["link_asked"] = runs + 1
+    with st.sidebar:
+        opened = _ADDRESS_OPENED(key="address_opened", on_query_change=lambda: None, height=0)
+    query = opened.get("query") if opened else None
+    if isinstance(query, dict):
+        fields, characters = query.get("fields"), query.get("characters")
+        if isinstance(fields, int) and isinstance(characters, int):  # as the page's script sends
+            st.session_state["link_dropped"] = dropped_link_note(fields, characters)
+
+
 def link_notice_ui() -> None:
+    if st.session_state.get("link_was_empty"):
+        _ask_the_browser()
     dropped = st.session_state.get("link_dropped")
     if dropped:
         st.warning(dropped)
