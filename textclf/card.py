@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from textclf.config import TUTORIAL, config_fields, format_setting, option_name
+from textclf.config import changed_settings, config_fields, format_setting, option_name
 from textclf.data import Corpus
 from textclf.insight import header_artefacts, top_words
 from textclf.metrics import Report
@@ -20,9 +20,8 @@ def command_options(run: Run) -> str:
     """The run's settings as command-line options, the defaults left out (the same names as the
     link's query parameters)."""
     return " ".join(
-        f"--{option_name(name)} {format_setting(getattr(run.config, name))}"
-        for name in config_fields()
-        if getattr(run.config, name) != getattr(TUTORIAL, name)
+        f"--{option_name(name)} {format_setting(value)}"
+        for name, value in changed_settings(run.config).items()
     )
 
 

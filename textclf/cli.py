@@ -239,11 +239,11 @@ def _loaded(args: argparse.Namespace):
 
 
 def _trained(args: argparse.Namespace, quiet: bool):
-    """The run train's options describe, with its data: epochs printed as they pass (on stderr
-    when stdout carries the result)."""
+    """The run train's options describe, with its data (vectorised, and the texts as loaded):
+    epochs printed as they pass (on stderr when stdout carries the result)."""
     from textclf.pipeline import run
 
-    config, corpus, features, _ = _loaded(args)
+    config, corpus, features, texts = _loaded(args)
     progress = sys.stderr if quiet else sys.stdout
 
     def on_epoch(record):
@@ -255,7 +255,7 @@ def _trained(args: argparse.Namespace, quiet: bool):
             flush=True,
         )
 
-    return run(config, corpus, features, on_epoch=on_epoch), corpus, features
+    return run(config, corpus, features, on_epoch=on_epoch), corpus, features, texts
 
 
 def _refusing(command):
@@ -275,7 +275,7 @@ def _refusing(command):
 def _train(args: argparse.Namespace) -> int:
     from textclf.persist import save_classifier
 
-    result, _, _ = _trained(args, quiet=args.json)
+    result, *_ = _trained(args, quiet=args.json)
     if args.save:
         try:
             save_classifier(result.classifier, args.save)
@@ -308,10 +308,9 @@ def _card(args: argparse.Namespace) -> int:
     from textclf.links import link_query
     from textclf.suspects import count_suspects, out_of_sample_log_probabilities, rank_suspects
 
-    result, corpus, features = _trained(args, quiet=True)
+    result, corpus, features, texts = _trained(args, quiet=True)
     suspects = None
-    if not args.no_suspects:
-        texts = _load_corpus(args, result.config)  # with the training texts, for the folds
+    if not args.no_suspects:  # the texts as loaded keep the training texts the folds need
         log_probabilities = out_of_sample_log_probabilities(result.config, texts)
         suspects = count_suspects(
             rank_suspects(log_probabilities, texts.test_labels, texts.label_names)

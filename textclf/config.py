@@ -147,6 +147,16 @@ def parse_setting(name: str, text: str):
     return text
 
 
+def changed_settings(config: TrainConfig) -> dict[str, object]:
+    """config's settings that differ from the tutorial's, in field order: what a link or a
+    command line must name to reproduce config's run."""
+    return {
+        name: getattr(config, name)
+        for name in config_fields()
+        if getattr(config, name) != getattr(TUTORIAL, name)
+    }
+
+
 def format_setting(value) -> str:
     """The text form that parse_setting reads back."""
     if isinstance(value, tuple):

@@ -16,6 +16,7 @@ from textclf.config import (
     TUTORIAL,
     VOCABULARY_CHOICES,
     TrainConfig,
+    changed_settings,
     config_fields,
     option_name,
     parse_setting,
@@ -166,10 +167,7 @@ def link_query(
     """The query string (without '?') of a link that reproduces config's run; defaults left out.
     locked, hidden (field names) and task make it an exercise."""
     pairs = []
-    for name in config_fields():
-        value = getattr(config, name)
-        if value == getattr(TUTORIAL, name):
-            continue
+    for name, value in changed_settings(config).items():
         if name in LIST_SETTINGS:
             pairs += [(option_name(name), item) for item in value] or [(option_name(name), "")]
         else:

@@ -135,9 +135,9 @@ def follow(store: RunStore, training: Training, labels: tuple[str, ...]) -> Run:
                 history = list(training.history)
                 done = history[-1].epoch / config.epochs if history else 0.0
                 # also where Streamlit stops this script if the person moved on
-                progress.progress(done, text=_progress_text(store, training, history))
-                if side is not None:
-                    side.progress(done, text=_progress_text(store, training, history))
+                said = _progress_text(store, training, history)
+                for place in (progress, side) if side is not None else (progress,):
+                    place.progress(done, text=said)
                 if len(history) > drawn and time.monotonic() - drawn_at >= CHART_EVERY:
                     specs = store.derived(  # built once an epoch for every follower
                         training,
