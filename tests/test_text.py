@@ -80,3 +80,27 @@ def test_a_post_is_named_by_its_subject_or_its_first_line(corpus):
     assert subject_line("\n\n  first words here\nsecond") == "first words here"
     assert subject_line("   \n") == "(empty post)"
     assert len(subject_line("Subject: " + "x" * 500)) == 120
+
+
+def table_cells(markdown: str) -> list[list[str]]:
+    """A GFM table's cells as the reader sees them: escapes read, separators and joiners gone."""
+    from textclf.text import WORD_JOINER
+
+    rows = [re.split(r"(?<!\\)\|", line)[1:-1] for line in markdown.splitlines()]
+    return [
+        [re.sub(r"\\(.)", r"\1", cell).replace(WORD_JOINER, "").strip() for cell in row]
+        for row in rows
+    ]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_a_markdown_table_shows_each_cell_literally_and_keeps_its_shape(text):
+    from textclf.text import markdown_table
+
+    shown = markdown_table(["word", "count"], [[text, 3], ["plain", 12_345]])
+    header, rule, *rows = table_cells(shown)
+    assert header == ["word", "count"]
+    assert rule == ["---", "---:"]  # the numbers right-aligned
+    assert len(rows) == 2 and all(len(row) == 2 for row in rows)  # no cell broke the table
+    assert rows[0] == [" ".join(text.replace("\t", "    ").split()), "3"]
+    assert rows[1] == ["plain", "12,345"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import re
 import unicodedata
 
@@ -72,6 +73,27 @@ def markdown_layout(markdown: str) -> str:
     block, each line break a line break."""
     indented = _INDENT.sub(lambda m: "\u00a0" * len(m.group().expandtabs(4)), markdown)
     return indented.replace("\n", "  \n")
+
+
+def markdown_table(columns: list[str], rows: list[list]) -> str:
+    """A GFM table of rows, numbers right-aligned: plain text the browser wraps at a phone's
+    width, and no data grid for it to fetch and draw. Text cells are shown literally."""
+
+    def cell(value) -> str:
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return f"{value:,}"
+        if isinstance(value, numbers.Real):
+            return f"{value:.4g}"
+        return markdown_escaped(unlinked(str(value))).replace("\n", " ")
+
+    numeric = [bool(rows) and all(isinstance(r[i], numbers.Real) for r in rows)
+               for i in range(len(columns))]  # fmt: skip
+    lines = [
+        "| " + " | ".join(map(cell, columns)) + " |",
+        "|" + "|".join("---:" if n else "---" for n in numeric) + "|",
+        *("| " + " | ".join(map(cell, row)) + " |" for row in rows),
+    ]
+    return "\n".join(lines)
 
 
 _SUBJECT = re.compile(r"^Subject:\s*(.*)$", re.M)

@@ -24,6 +24,7 @@ from textclf.pipeline import Run, load_and_vectorise
 from textclf.serve.store import RunKey, RunStore
 from textclf.serve.turns import Turns
 from textclf.tables import Table, corpus_from_tables, read_table
+from textclf.text import markdown_table
 from textclf.threads import available_cores
 
 LIMITS = Limits.from_environment()
@@ -58,12 +59,11 @@ def chart(place, run: Run, name, make: Callable[[], alt.TopLevelMixin]) -> None:
     draw_spec(place, derived(run, ("chart", name), lambda: vega_lite(make())))
 
 
-def dataframe(place, run: Run, name, make: Callable[[], pd.DataFrame], **options) -> None:
-    """make()'s table in place, built and turned into Arrow once per run and name."""
-    table = derived(
-        run, ("table", name), lambda: pa.Table.from_pandas(make(), preserve_index=False)
-    )
-    place.dataframe(table, hide_index=True, width="stretch", **options)
+def markdown_table_of(
+    place, run: Run, name, make: Callable[[], tuple[list[str], list[list]]]
+) -> None:
+    """make()'s (columns, rows) as a Markdown table in place, written once per run and name."""
+    place.markdown(derived(run, ("table", name), lambda: markdown_table(*make())))
 
 
 def draw_spec(place, spec: dict) -> None:

@@ -12,6 +12,8 @@ PHONE = "max-width: 640px"  # Streamlit's own breakpoint for stacking columns
 
 _STYLE = f"""<style>
 .st-key-{TITLE} h4 {{ display: none; }}
+/* a Markdown table wider than the screen scrolls inside itself, never the page */
+[data-testid="stMarkdownContainer"] table {{ display: block; max-width: 100%; overflow-x: auto; }}
 [data-testid="stLayoutWrapper"]:has(> .st-key-{SIDEBAR_STATUS}) {{ display: none; }}
 @media ({PHONE}) {{
   /* the settings cover a phone's screen: a training they start shows above them */

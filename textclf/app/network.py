@@ -3,11 +3,10 @@ them with the real numbers."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from textclf import charts
-from textclf.app.cache import chart, dataframe, derived
+from textclf.app.cache import chart, derived, markdown_table_of
 from textclf.explain import MAX_EXPLAINED_CHARS
 from textclf.network import forward_trace, layer_table, network_dot
 from textclf.pipeline import Run
@@ -16,28 +15,29 @@ from textclf.text import markdown_literal
 
 
 def network_ui(run: Run) -> None:
-    table = derived(run, "layers", lambda: layer_table(run.classifier.model))
+    layers = derived(run, "layers", lambda: layer_table(run.classifier.model))
     st.markdown(
-        f"**{table.total:,} parameters**, `sum(p.numel() for p in model.parameters())`: "
+        f"**{layers.total:,} parameters**, `sum(p.numel() for p in model.parameters())`: "
         "every weight and bias below. B is the number of posts that go through at once (150 "
         "while training, with the tutorial's batch)."
     )
-    dataframe(
+    markdown_table_of(
         st,
         run,
         "layers",
-        lambda: pd.DataFrame(
+        lambda: (
+            ["layer", "module", "in → out", "weight as stored", "parameters", "then"],
             [
-                {
-                    "layer": layer.name,
-                    "module": layer.kind,
-                    "in → out": f"(B, {layer.input_shape[1]:,}) → (B, {layer.output_shape[1]:,})",
-                    "weight as stored": " × ".join(f"{d:,}" for d in layer.weight_shape),
-                    "parameters": f"{layer.parameters:,}",
-                    "then": ", ".join(layer.then),
-                }
-                for layer in table.layers
-            ]
+                [
+                    layer.name,
+                    layer.kind,
+                    f"(B, {layer.input_shape[1]:,}) → (B, {layer.output_shape[1]:,})",
+                    " × ".join(f"{d:,}" for d in layer.weight_shape),
+                    layer.parameters,
+                    ", ".join(layer.then),
+                ]
+                for layer in layers.layers
+            ],
         ),
     )
     st.caption(
@@ -46,7 +46,7 @@ def network_ui(run: Run) -> None:
         "does: a post reads only the rows of its words."
     )
     drawing, forward = st.columns([2, 3])
-    drawing.graphviz_chart(derived(run, "dot", lambda: network_dot(table)), width="stretch")
+    drawing.graphviz_chart(derived(run, "dot", lambda: network_dot(layers)), width="stretch")
     with forward:
         forward_ui(run)
 
@@ -64,13 +64,14 @@ def forward_ui(run: Run) -> None:
         return
     kind = "TF-IDF weight" if run.config.features == "tfidf" else "count"
     st.markdown(f"**In: {len(trace.inputs)} known words** (of {run.classifier.words.size:,})")
-    dataframe(
+    markdown_table_of(
         st,
         run,
         ("words", text),
-        lambda: pd.DataFrame([{"word": w.word, kind: w.value} for w in trace.inputs[:40]]),
-        height=180,
+        lambda: (["word", kind], [[w.word, w.value] for w in trace.inputs[:12]]),
     )
+    if len(trace.inputs) > 12:
+        st.caption(f"and {len(trace.inputs) - 12} more.")
     if trace.unknown_words:
         st.caption(f"{trace.unknown_words} words the network never saw feed nothing.")
     for layer in trace.hidden:
@@ -82,15 +83,17 @@ def forward_ui(run: Run) -> None:
             st, run, ("units", text, layer.name), lambda v=layer.values: charts.activation_strip(v)
         )
     st.markdown("**Out**: the logits, then softmax turns them into probabilities")
-    dataframe(
+    markdown_table_of(
         st,
         run,
         ("out", text),
-        lambda: pd.DataFrame(
-            {
-                "category": trace.labels,
-                "logit": trace.logits.round(3),
-                "probability": trace.probabilities.round(4),
-            }
+        lambda: (
+            ["category", "logit", "probability"],
+            [
+                [label, float(logit), float(probability)]
+                for label, logit, probability in zip(
+                    trace.labels, trace.logits, trace.probabilities, strict=True
+                )
+            ],
         ),
     )
