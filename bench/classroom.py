@@ -138,6 +138,11 @@ def run_class(args) -> dict:
                     time.sleep(0.2)
                 warm.close()
                 time.sleep(1)
+            # what the server costs doing nothing (Streamlit polls its config files, uvicorn
+            # ticks): part of every class's CPU in proportion to its length, not to its visitors
+            idle0 = cpu_seconds(server.pid)
+            time.sleep(args.idle)
+            idle_ms_per_s = (cpu_seconds(server.pid) - idle0) * 1000 / args.idle
             profiler = None
             if args.profile:  # where the server's time goes, as collapsed stacks
                 profiler = subprocess.Popen(["py-spy", "record", "--pid", str(server.pid),
@@ -216,6 +221,7 @@ def run_class(args) -> dict:
         "first_accuracy_s_max": max(got) if got else None,
         "answer_s_median": statistics.median(answered) if answered else None,
         "server_cpu_s": round(cpu, 2),
+        "server_idle_ms_per_s": round(idle_ms_per_s, 1),
         "server_peak_mb": round(peak),
         "wall_s": round(seconds, 1),
         "notices": notices,
@@ -240,6 +246,7 @@ def main() -> int:
     parser.add_argument("--spread", type=float, default=5.0, help="seconds to open every tab in")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--warm", action="store_true", help="load the data before the class")
+    parser.add_argument("--idle", type=float, default=10.0, help="seconds to measure it idle")
     parser.add_argument("--out", default="", help="name of the results file")
     parser.add_argument("--profile", default="", help="py-spy's collapsed stacks to this file")
     result = run_class(parser.parse_args())

@@ -131,6 +131,12 @@ class MLP(nn.Module):
         self.body = nn.Sequential(*body)
         self.head = nn.Linear(hidden, classes)
 
+    @classmethod
+    def from_config(cls, config, vocabulary_size: int, classes: int) -> MLP:
+        """The network a TrainConfig describes, for a vocabulary and a number of classes."""
+        return cls(vocabulary_size, classes, config.hidden, config.layers, config.dropout,
+                   config.activation)  # fmt: skip
+
     def draw_dropout_from(self, generator: torch.Generator) -> None:
         for module in self.modules():
             if isinstance(module, SeededDropout):

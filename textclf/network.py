@@ -44,8 +44,7 @@ def layer_table(
             raise ValueError("a config needs the vocabulary size and the number of classes")
         config = model
         with torch.device("meta"):
-            model = MLP(vocabulary, classes, config.hidden, config.layers, config.dropout,
-                        config.activation)  # fmt: skip
+            model = MLP.from_config(config, vocabulary, classes)
     linears = [model.first] + [m for m in model.body if isinstance(m, nn.Linear)] + [model.head]
     after = _following(model)
     names = ["words"] + [f"hidden {i}" for i in range(1, len(linears))] + ["categories"]

@@ -72,15 +72,11 @@ def save_classifier(classifier: Classifier, path: str | Path) -> None:
     Path(path).write_bytes(classifier_to_bytes(classifier))
 
 
-def _network(config: TrainConfig, words: int, labels: int) -> MLP:
-    return MLP(words, labels, config.hidden, config.layers, config.dropout, config.activation)
-
-
 def _expected_tensors(config: TrainConfig, words: int, labels: int) -> dict[str, tuple]:
     """name -> (shape, dtype) of every tensor a model file with these sizes holds, from the
     network itself built on torch's meta device (shapes only, nothing allocated)."""
     with torch.device("meta"):
-        network = _network(config, words, labels)
+        network = MLP.from_config(config, words, labels)
     tensors = {name: (tuple(t.shape), t.dtype) for name, t in network.state_dict().items()}
     if config.features == "tfidf":
         tensors["idf"] = ((words,), torch.float64)
@@ -339,7 +335,7 @@ def classifier_from_bytes(data: bytes) -> Classifier:
     vectorizer.get_feature_names_out()
     if config.features == "tfidf":
         vectorizer.idf_ = tensors.pop("idf").numpy()
-    model = _network(config, len(vocabulary), len(labels))
+    model = MLP.from_config(config, len(vocabulary), len(labels))
     model.load_state_dict(tensors)
     model.eval()
     return Classifier(model, vectorizer, labels, config)

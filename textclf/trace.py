@@ -56,8 +56,7 @@ def trace_step(
     the model given is left as it was."""
     X_train, y_train = share_of(X_train, y_train, config.train_share, config.seed)
     posts, targets = next(iter(Batches(X_train, y_train, config.batch_size, config.seed)))
-    copy = MLP(model.first.in_features, model.head.out_features, config.hidden, config.layers,
-               config.dropout, config.activation)  # fmt: skip
+    copy = MLP.from_config(config, model.first.in_features, model.head.out_features)
     copy.load_state_dict(model.state_dict())  # a copy without the hooks an optimiser left
     copy.draw_dropout_from(torch.Generator().manual_seed(config.seed))
     copy.train()

@@ -176,7 +176,7 @@ def seeded_model(config: TrainConfig, words: int, classes: int, initial_rows=Non
     draw meanwhile, and its dropout masks from a generator of its own."""
     with _GLOBAL_RNG:
         torch.manual_seed(config.seed)
-        model = MLP(words, classes, config.hidden, config.layers, config.dropout, config.activation)
+        model = MLP.from_config(config, words, classes)
         dropout = torch.Generator()
         dropout.set_state(torch.get_rng_state())  # the stream nn.Dropout would have drawn next
     model.draw_dropout_from(dropout)
