@@ -10,6 +10,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+EVALUATION_CHUNK = 4096  # posts per forward pass when nothing is learned (budget.py counts it)
+
 
 @dataclass(eq=False)
 class Posts:
@@ -27,6 +29,14 @@ class Posts:
     @classmethod
     def every(cls, matrix: sp.csr_matrix) -> Posts:
         return cls(matrix, range(matrix.shape[0]))
+
+    @classmethod
+    def chunks(cls, matrix: sp.csr_matrix, size: int = EVALUATION_CHUNK) -> Iterator[Posts]:
+        """Every row in order, size rows at a time: how an evaluation reads a matrix, so that
+        its activations stay bounded whatever the number of posts."""
+        rows = matrix.shape[0]
+        for start in range(0, rows, size):
+            yield cls(matrix, range(start, min(start + size, rows)))
 
     def __len__(self) -> int:
         return len(self.docs)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import scipy.sparse as sp
 
+from textclf.batches import EVALUATION_CHUNK
 from textclf.config import TrainConfig
 from textclf.snapshots import MAX_EPOCHS, MAX_POSTS
 
@@ -78,7 +79,7 @@ def estimate(config: TrainConfig, X_train: sp.csr_matrix, X_test_posts: int = 0)
     # (measured: SGD with momentum about 4 tables at its peak, Adam with weight decay 7)
     peak = table * (3 if row_wise else 4 if config.optimizer == "sgd" else 7)
     small = (hidden * hidden * (layers - 1) + hidden) * FLOAT * 4  # weights, grads, moments
-    activations = 4096 * hidden * (layers + 1) * FLOAT * 3  # an evaluation chunk, by layer
+    activations = EVALUATION_CHUNK * hidden * (layers + 1) * FLOAT * 3  # an evaluation, by layer
     batch_bytes = batch * (per_post * 40 + hidden * (layers + 1) * FLOAT * 4)
     peak += small + activations + batch_bytes + used * per_post * 12  # the share's copy
     peak += (min(config.epochs, MAX_EPOCHS) + 1) * MAX_POSTS * hidden * 2  # snapshots, float16

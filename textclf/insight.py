@@ -66,12 +66,7 @@ def hidden_map(classifier: Classifier, X: sp.csr_matrix) -> np.ndarray:
     model = classifier.model
     model.eval()
     with torch.no_grad():
-        hidden = torch.cat(
-            [
-                model.hidden_activations(Posts(X, range(i, min(i + 4096, X.shape[0]))))
-                for i in range(0, X.shape[0], 4096)
-            ]
-        ).numpy()
+        hidden = torch.cat([model.hidden_activations(posts) for posts in Posts.chunks(X)]).numpy()
     norms = np.linalg.norm(hidden, axis=1, keepdims=True)
     return PCA(n_components=2, random_state=0).fit_transform(hidden / np.maximum(norms, 1e-12))
 

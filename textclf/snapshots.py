@@ -65,12 +65,13 @@ class SnapshotRecorder:
     def __call__(self, model: MLP, record: EpochRecord) -> None:
         was_training = model.training
         model.eval()
-        rows, classes = self.X.shape[0], model.head.out_features
+        classes = model.head.out_features
         predicted, drawn = [], []
-        for start in range(0, rows, 4096):  # a chunk at a time, as predict_logits reads them
-            hidden = model.hidden_activations(Posts(self.X, range(start, min(start + 4096, rows))))
+        for posts in Posts.chunks(self.X):  # as predict_logits reads them
+            hidden = model.hidden_activations(posts)
             predicted.append(model.head(hidden).argmax(1))
-            mine = self.posts[(self.posts >= start) & (self.posts < start + 4096)] - start
+            start, stop = posts.docs.start, posts.docs.stop
+            mine = self.posts[(self.posts >= start) & (self.posts < stop)] - start
             drawn.append(hidden[torch.from_numpy(mine)])
         predicted = torch.cat(predicted).numpy()
         confusion = np.bincount(self.y * classes + predicted, minlength=classes * classes)

@@ -66,12 +66,11 @@ def train_epoch(
 
 
 @torch.no_grad()
-def predict_logits(model: MLP, X: sp.csr_matrix, chunk: int = 4096) -> torch.Tensor:
+def predict_logits(model: MLP, X: sp.csr_matrix) -> torch.Tensor:
     """Logits for every row of X, (rows, classes), in eval mode, a chunk of rows at a time."""
     was_training = model.training
     model.eval()
-    rows = X.shape[0]
-    outputs = [model(Posts(X, range(i, min(i + chunk, rows)))) for i in range(0, rows, chunk)]
+    outputs = [model(posts) for posts in Posts.chunks(X)]
     model.train(was_training)
     return torch.cat(outputs) if outputs else torch.empty(0, model.head.out_features)
 
