@@ -10,7 +10,6 @@ import re
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.decomposition import PCA
 from sklearn.naive_bayes import ComplementNB
 
 from textclf.batches import Posts
@@ -19,6 +18,7 @@ from textclf.data import Corpus
 from textclf.features import Features, weigh_counts
 from textclf.metrics import Report, evaluate
 from textclf.predict import Classifier
+from textclf.snapshots import principal_axes
 from textclf.train import predict_logits
 
 TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
@@ -66,9 +66,12 @@ def hidden_map(classifier: Classifier, X: sp.csr_matrix) -> np.ndarray:
     model = classifier.model
     model.eval()
     with torch.no_grad():
-        hidden = torch.cat([model.hidden_activations(posts) for posts in Posts.chunks(X)]).numpy()
-    norms = np.linalg.norm(hidden, axis=1, keepdims=True)
-    return PCA(n_components=2, random_state=0).fit_transform(hidden / np.maximum(norms, 1e-12))
+        hidden = torch.cat([model.hidden_activations(posts) for posts in Posts.chunks(X)])
+    hidden = hidden / hidden.norm(dim=1, keepdim=True).clamp(min=1e-12)
+    mean, axes, _ = principal_axes(hidden)  # the replay's PCA, so both maps agree
+    points = np.zeros((hidden.shape[0], 2), dtype=np.float32)
+    points[:, : axes.shape[1]] = ((hidden - mean) @ axes).numpy()
+    return points
 
 
 def baseline_report(corpus: Corpus, features: Features) -> Report:
