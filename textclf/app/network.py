@@ -7,6 +7,7 @@ import streamlit as st
 
 from textclf import charts
 from textclf.app.cache import chart, derived, markdown_table_of
+from textclf.app.layout import LAYER_TABLE
 from textclf.explain import MAX_EXPLAINED_CHARS
 from textclf.network import forward_trace, layer_table, network_dot
 from textclf.pipeline import Run
@@ -22,7 +23,7 @@ def network_ui(run: Run) -> None:
         "while training, with the tutorial's batch)."
     )
     markdown_table_of(
-        st,
+        st.container(key=LAYER_TABLE),
         run,
         "layers",
         lambda: (
