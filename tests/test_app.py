@@ -700,6 +700,22 @@ def test_the_page_says_in_words_when_the_network_answers_one_category():
     ), said
 
 
+def test_at_learning_rate_1_the_page_says_the_loss_blew_up_and_why():
+    at = open_link({"lr": ["1"]})  # the tutorial's two layers still end near 83%
+    assert not at.exception
+    history = current_run(at).history
+    worst = max(history[1:], key=lambda r: r.loss)
+    said = [i.value.replace("\\", "") for i in at.info]
+    assert any(
+        s.startswith(
+            f"The training loss blew up: from {history[0].loss:.2f} before any step (a network "
+            f"that has learned nothing) to {worst.loss:,.0f} at epoch {worst.epoch}"
+        )
+        and "The learning rate (1) is too high" in s
+        for s in said
+    ), said
+
+
 def test_a_link_names_the_tab_to_open_and_the_tab_stays_open_across_reruns():
     at = open_link({"tab": ["Runs"]})
     assert not at.exception and not at.warning  # no "unknown parameter"

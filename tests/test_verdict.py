@@ -7,7 +7,13 @@ import pytest
 
 from textclf.config import TUTORIAL, replace
 from textclf.pipeline import run
-from textclf.verdict import accuracy_noise, against_yardstick, one_category, overfitting
+from textclf.verdict import (
+    accuracy_noise,
+    against_yardstick,
+    loss_blew_up,
+    one_category,
+    overfitting,
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +45,22 @@ def test_a_network_that_has_not_learned_yet_is_told_to_train_more(corpus, featur
 def test_a_network_that_learned_gets_no_such_sentence(tutorial_run):
     predicted = tutorial_run.test_probabilities.argmax(1)
     assert one_category(predicted, tutorial_run.report.labels, tutorial_run.config) == ""
+    assert loss_blew_up(tutorial_run.history, tutorial_run.config) == ""
+
+
+def test_a_loss_that_blows_up_is_blamed_on_the_learning_rate(corpus, features):
+    """The tutorial at learning rate 1 still ends near 83%: its loss tells what went wrong."""
+    steep = run(replace(TUTORIAL, lr=1.0), corpus, features)
+    start, worst = steep.history[0], max(steep.history[1:], key=lambda r: r.loss)
+    assert start.epoch == 0 and math.isclose(start.loss, math.log(3), rel_tol=0.05)
+    assert worst.loss > 10 * start.loss  # what the sentence is about, on the real run
+    said = loss_blew_up(steep.history, steep.config)
+    assert said.startswith(
+        f"The training loss blew up: from {start.loss:.2f} before any step (a network that has "
+        f"learned nothing) to {worst.loss:,.0f} at epoch {worst.epoch}"
+    )
+    assert said.endswith("The learning rate (1) is too high: each step jumps past what it "
+                         "learned. Try 0.01.")  # fmt: skip
 
 
 def test_overfitting_is_named_with_the_epoch_where_the_test_accuracy_peaked(tutorial_run):

@@ -5,6 +5,7 @@ the test set's size."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -36,6 +37,29 @@ def one_category(predicted: np.ndarray, labels: tuple[str, ...], config: TrainCo
     return (
         f"The network answers one category for everything: {labels[top]} for {share:.0%} of "
         f"the test posts. Most likely {cause}"
+    )
+
+
+BLOWN_UP = 10.0  # times the untrained network's loss: steps that overshoot, not learning
+
+
+def loss_blew_up(history: list[EpochRecord], config: TrainConfig) -> str:
+    """A sentence when the training loss rose far above the untrained network's (epoch 0), with
+    how often it rose; else "". At a learning rate too high a network may still end up fair,
+    so its accuracy alone does not tell; its loss does."""
+    if len(history) < 2 or history[0].epoch != 0:
+        return ""
+    start = history[0]
+    worst = max(history[1:], key=lambda r: r.loss if math.isfinite(r.loss) else math.inf)
+    if math.isfinite(worst.loss) and worst.loss <= BLOWN_UP * start.loss:
+        return ""
+    rises = sum(b.loss > a.loss for a, b in itertools.pairwise(history[1:]))
+    often = f", and rose again in {rises} of the {len(history) - 2} epochs after" if rises else ""
+    shown = f"{worst.loss:,.0f}" if math.isfinite(worst.loss) else "no number at all"
+    return (
+        f"The training loss blew up: from {start.loss:.2f} before any step (a network that has "
+        f"learned nothing) to {shown} at epoch {worst.epoch}{often}. The learning rate "
+        f"({config.lr:g}) is too high: each step jumps past what it learned. Try 0.01."
     )
 
 

@@ -73,6 +73,7 @@ def headline_ui(run: Run, previous, corpus: Corpus, features: Features, baseline
     )
     said = [
         verdict.one_category(run.test_probabilities.argmax(1), report.labels, run.config),
+        verdict.loss_blew_up(run.history, run.config),
         verdict.overfitting(run.history, test_posts),
     ]
     if previous is not None and previous.config != run.config:  # a setting changed
