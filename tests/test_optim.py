@@ -14,7 +14,8 @@ from textclf import native
 from textclf.batches import Batches, Posts
 from textclf.config import TUTORIAL, replace
 from textclf.model import MLP
-from textclf.optim import RowAdam, backend_name, dense_rows, make_optimizer
+from textclf.optim import RowAdam, dense_rows
+from textclf.optimizers import backend_name, make_optimizer
 from textclf.train import predict_logits, train
 
 BACKENDS = ["plain", "native"]

@@ -1,4 +1,4 @@
-"""Optimisers for the MLP, and the factory that picks one for a config.
+"""Row-wise optimisers for the MLP (textclf.optimizers picks one for a config).
 
 The network's first layer holds a row of weights per word, (vocabulary, hidden): 2.9 million
 numbers for the tutorial's three groups. torch.optim.Adam moves every one of them at every step,
@@ -17,43 +17,11 @@ import torch
 from torch.optim.adam import adam
 
 from textclf.batches import Posts
-from textclf.config import TrainConfig
 from textclf.model import MLP, sparse_matmul
 
 DENSE_ROWS = 4096  # the most frequent words, stepped as one block, when the posts are unknown
 IN_BATCH = 0.2  # a word in at least this share of batches is stepped with the block
 SGD_MOMENTUM = 0.9
-
-
-def make_optimizer(
-    config: TrainConfig, model: MLP, matrix=None, backend: str = "auto"
-) -> torch.optim.Optimizer:
-    """The optimiser config asks for, on the fastest path that gives its arithmetic.
-
-    Adam without weight decay: RowAdam, in C (textclf.native) where a library can be built and
-    `matrix`, the training posts, is given (it gathers batches from them itself), else in
-    PyTorch's ops; backend "native" or "plain" insists. Anything else (SGD, weight decay, which
-    move every row at every step): PyTorch's own optimiser on the full table's gradient.
-    """
-    if config.optimizer == "adam" and config.weight_decay == 0:
-        if backend != "plain" and matrix is not None:
-            from textclf import native
-
-            kernels = native.library()
-            if kernels is not None:
-                from textclf.native.rowadam import NativeRowAdam
-
-                return NativeRowAdam(model, kernels, matrix, lr=config.lr)
-            if backend == "native":
-                raise RuntimeError("no C compiler here to build the native kernels")
-        if matrix is None:
-            return RowAdam(model, lr=config.lr)
-        return RowAdam(model, lr=config.lr, dense_rows=dense_rows(matrix, config.batch_size))
-    if config.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    return torch.optim.SGD(
-        model.parameters(), lr=config.lr, momentum=SGD_MOMENTUM, weight_decay=config.weight_decay
-    )
 
 
 def dense_rows(matrix: sp.csr_matrix, batch_size: int) -> int:
@@ -66,11 +34,6 @@ def dense_rows(matrix: sp.csr_matrix, batch_size: int) -> int:
     share = np.bincount(matrix.indices, minlength=matrix.shape[1]) / posts  # posts per word
     in_batch = 1 - (1 - np.minimum(share, 1)) ** min(batch_size, posts)
     return int(np.count_nonzero(in_batch >= IN_BATCH))
-
-
-def backend_name(optimizer: torch.optim.Optimizer) -> str:
-    """What trained the word table, as the page and the CLI say it."""
-    return getattr(optimizer, "backend", f"PyTorch ({type(optimizer).__name__}, full table)")
 
 
 def fused_adam_step(weights, grads, firsts, seconds, steps, lr, beta1, beta2, eps) -> None:

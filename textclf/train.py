@@ -17,7 +17,7 @@ from torch import nn
 from textclf.batches import Batches, Posts
 from textclf.config import TrainConfig
 from textclf.model import MLP
-from textclf.optim import backend_name, make_optimizer
+from textclf.optimizers import backend_name, make_optimizer
 from textclf.threads import set_torch_threads
 
 _GLOBAL_RNG = threading.Lock()  # torch's global generator is shared by every session's thread
@@ -36,7 +36,7 @@ class EpochRecord:
 @dataclass
 class Trained:
     model: MLP
-    backend: str  # what trained the word table (optim.backend_name)
+    backend: str  # what trained the word table (optimizers.backend_name)
     history: list[EpochRecord] = field(default_factory=list)  # from epoch 0, before any step
     train_seconds: float = 0.0
     stopped: bool = False  # True when should_stop ended training early (the partial epoch is lost)

@@ -1,0 +1,53 @@
+"""The package's shape, read from its source: what a reader following the imports meets."""
+
+import ast
+
+from tests.conftest import ROOT
+
+PACKAGE = ROOT / "textclf"
+
+
+def module_name(path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path) -> set[str]:
+    """Every module path names, at the top or inside a function (a hidden import counts too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return found
+
+
+def package_graph() -> dict[str, set[str]]:
+    modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+    return {name: imports_of(path) & modules.keys() - {name} for name, path in modules.items()}
+
+
+def test_no_two_modules_import_each_other_even_through_others():
+    graph = package_graph()
+    assert len(graph) > 40 and graph["textclf.train"]  # the package was read
+
+    def reaches(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in graph[todo.pop()] - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        return seen
+
+    cycles = sorted(name for name in graph if name in reaches(name))
+    assert cycles == []
+
+
+def test_only_the_page_imports_streamlit():
+    importers = sorted(
+        module_name(path)
+        for path in PACKAGE.rglob("*.py")
+        if any(name.split(".")[0] == "streamlit" for name in imports_of(path))
+    )
+    assert importers and all(name.startswith("textclf.app") for name in importers), importers
