@@ -51,3 +51,14 @@ def test_only_the_page_imports_streamlit():
         if any(name.split(".")[0] == "streamlit" for name in imports_of(path))
     )
     assert importers and all(name.startswith("textclf.app") for name in importers), importers
+
+
+def test_docstrings_say_why_in_at_most_three_lines():
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                doc = ast.get_docstring(node, clean=True)
+                if doc and len(doc.splitlines()) > 3:
+                    long.append((str(path.relative_to(ROOT)), getattr(node, "name", "<module>")))
+    assert long == []

@@ -15,11 +15,9 @@ EVALUATION_CHUNK = 4096  # posts per forward pass when nothing is learned (budge
 
 @dataclass(eq=False)
 class Posts:
-    """Rows `docs` of a bag-of-words matrix (posts x vocabulary), in that order.
-
-    Kept as the whole matrix and row numbers, not a copy of the rows, so that an optimiser with
-    a faster way to read them (textclf.native) can read them in place. `following` names the
-    rows of the batch after this one, so such an optimiser can start on them early."""
+    """Rows `docs` of a bag-of-words matrix (posts x vocabulary), in order: the whole matrix and row
+    numbers, not a copy, so an optimiser with a faster way (textclf.native) reads them in place;
+    `following` names the next batch's rows, so such an optimiser can start on them early."""
 
     matrix: sp.csr_matrix
     docs: np.ndarray | range

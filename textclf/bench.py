@@ -1,9 +1,6 @@
 """`python -m textclf bench`: our network beside the tutorial's loop and scikit-learn's models.
-
-Each (scenario, row) runs in a fresh process so that its peak memory is its own. Our network is
-measured on both backends: the C kernels, and plain PyTorch (a process with TEXTCLF_NATIVE=0, as
-on a machine without a compiler). --before DIR adds both backends of another checkout of this
-project (the code before a change) to the same run, so a change is measured beside its past.
+Each (scenario, row) runs in a fresh process, so its peak memory is its own; ours on both backends
+(C, and TEXTCLF_NATIVE=0). --before DIR adds another checkout's: a change beside its past.
 """
 
 from __future__ import annotations
@@ -72,11 +69,9 @@ def _posts_of_words(corpus, words: int) -> list[str]:
 
 
 def measure(scenario: str, row: str, reference_epochs: int) -> dict | list[dict]:
-    """One table cell group: accuracy, load + vectorise s, training s, predict ms, peak MB.
-
-    Modules are imported before the clock starts, as the app's server has them imported before
-    anyone asks for data (ui.py imports them): the first load would otherwise carry ~1.3 s of
-    importing scikit-learn, a cost of starting the process, not of loading the data."""
+    """One table cell group: accuracy, load + vectorise s, training s, predict ms, peak MB. Modules
+    are imported before the clock starts, as in the app's server: importing scikit-learn is a cost
+    of starting the process, not of loading the data (bench/README.md)."""
     import sklearn.datasets  # noqa: F401 - imported here, timed nowhere
     import sklearn.feature_extraction.text  # noqa: F401
 

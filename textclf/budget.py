@@ -1,9 +1,6 @@
-"""What a training run will cost, known before it starts, and the limits a shared host sets.
-
-A hosted demo runs on about 1 GB and one or two cores, and anyone with the link may ask for all
-20 groups, 4 layers of 1,024 units, batches of one post and 200 epochs. Such a run is refused in
-one sentence that says what to lower, before it takes a byte or a second. The estimates are upper
-bounds within a factor of about two (tests/test_budget.py measures them against real runs).
+"""What a run will cost, known before it starts, and a shared host's limits (about 1 GB, one or two
+cores; anyone with the link may ask for the heaviest run): past them, one sentence says what to
+lower before a byte or a second is taken. Upper bounds within about 2x (tests/test_budget.py).
 """
 
 from __future__ import annotations

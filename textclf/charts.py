@@ -1,9 +1,6 @@
-"""Altair charts of training and results; they return charts and never draw them.
-
-One colour means one thing across the page: each category keeps its colour in every chart
-(category_scale), green raises and red lowers a probability as in the highlighted text, train
-and test are told apart by the line's dash, and sequential blues count posts. Every chart takes
-its container's width, so it fits a phone as it fits a desktop; titles are left to the page.
+"""Altair charts of training and results, returned, never drawn. One colour means one thing: a
+category's own (category_scale), green raises and red lowers a probability, dashes tell train
+from test, blues count posts. Charts take their container's width (phones too); no titles.
 """
 
 from __future__ import annotations
@@ -242,10 +239,9 @@ def one_vs_rest_chart(scores: ClassScores) -> alt.LayerChart:
 def contribution_chart(
     ranked: list[tuple[str, float]], axis: str = "log-probability lost without the word"
 ) -> alt.LayerChart:
-    """Words' effects on one category's log-probability, sorted, as dots on a scale that starts
-    where the values do (bars from zero would all look alike), each on a stem from zero or,
-    when every word raises, from the smallest effect. Green raises, red lowers, as in the
-    highlighted text."""
+    """Words' effects on one category's log-probability, sorted, as dots on a scale starting where
+    the values do (bars from zero would all look alike), on stems from zero (from the smallest
+    effect when every word raises). Green raises, red lowers, as in the highlighted text."""
     frame = pd.DataFrame(ranked, columns=["word", "effect"])
     frame["direction"] = np.where(frame["effect"] >= 0, "raises", "lowers")
     # stems from zero, or from the smallest effect when all raise: lengths then differ visibly

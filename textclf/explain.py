@@ -1,9 +1,6 @@
-"""Why the network answered as it did: each word's exact effect on every category's probability.
-
-A word's contribution to a category is how much the category's log-probability drops when every
-occurrence of the word is taken out of the text (leave-one-word-out; log-probabilities, because a
-confident network's probabilities barely move), all words in one batched forward pass: no
-sampling (LIME) and no linear surrogate (ELI5).
+"""Why the network answered as it did: a word's effect on a category is the drop in its
+log-probability (a confident network's probabilities barely move) with every occurrence taken
+out, all words in one batched forward pass: exact, no sampling (LIME) or surrogate (ELI5).
 """
 
 from __future__ import annotations

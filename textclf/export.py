@@ -1,9 +1,6 @@
-"""A run's settings as one short PyTorch script a learner can read, run and change.
-
-The script needs torch, scikit-learn and numpy only. It repeats the app's run: the same posts, the
-same vocabulary, the same network drawn from the same seed in the same order, the same shuffling
-and the same optimiser, so it prints the app's accuracy (the app's sparse arithmetic rounds a
-little differently, so a test post or two may land otherwise).
+"""A run's settings as one short PyTorch script (torch, scikit-learn, numpy) a learner can read, run
+and change. It repeats the app's run (posts, vocabulary, seeded network, shuffling, optimiser), so
+it prints its accuracy (the app's sparse arithmetic rounds otherwise: a post or two may differ).
 """
 
 from __future__ import annotations
@@ -365,10 +362,9 @@ def _features(config: TrainConfig) -> str:
 
 
 def training_script(config: TrainConfig, data: OwnData | None = None) -> str:
-    """One self-contained, ruff-formatted script that trains config's network on 20 Newsgroups
-    (or the person's file, read by the name it had) with plain PyTorch and prints the test
-    accuracy last, as `accuracy 0.9568`. It imports torch, scikit-learn, numpy and the standard
-    library only."""
+    """One self-contained, ruff-formatted script that trains config's network on 20 Newsgroups (or
+    the person's file, read by its original name) with plain PyTorch, the test accuracy printed
+    last (`accuracy 0.9568`); it imports torch, scikit-learn, numpy and the standard library."""
     summary, rest = _layers(config)
     parts = [
         _DOCSTRING + _command_comment(train_command(config, data)),

@@ -43,11 +43,9 @@ def weigh_counts(vectorizer: CountVectorizer, counts: sp.csr_matrix) -> sp.csr_m
 
 
 def fit_features(corpus: Corpus, kind: str = "counts", max_features: int = 0) -> Features:
-    """Fits the vocabulary on the training posts alone, so no test word leaks into training.
-
-    Columns are numbered by how many training posts hold each word, the most common first (ties
-    alphabetical): RowAdam steps the first rows of the word table as one dense block, and
-    training then needs no reordered copy of the matrices."""
+    """Fits the vocabulary on the training posts alone, so no test word leaks into training. Columns
+    go by document frequency, most common first (ties alphabetical): RowAdam steps the word table's
+    first rows as one dense block, and training needs no reordered copy of the matrices."""
     vectorizer = make_vectorizer(kind, max_features)
     try:
         X_train = vectorizer.fit_transform(corpus.train_texts).tocsr()

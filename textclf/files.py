@@ -17,10 +17,9 @@ class FileRefused(ValueError):
 
 
 def read_capped(path: str | Path, cap: int) -> bytes:
-    """The bytes of the regular file at path; FileRefused for a device, a pipe or a folder, whose
-    reading may never end (/dev/zero), or for a file over cap bytes; OSError if it cannot be
-    opened. The checks ask the opened descriptor (fstat), so the path cannot be swapped between
-    check and read, and the read stops at cap + 1 bytes even if the file grows meanwhile."""
+    """The bytes of the regular file at path; FileRefused for anything else (reading /dev/zero never
+    ends) or a file over cap bytes; OSError if it cannot be opened. The opened descriptor is checked
+    (fstat), so the path cannot be swapped; the read stops at cap + 1 bytes if the file grows."""
     # O_NONBLOCK: opening a named pipe would otherwise wait for a writer; regular files ignore it
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:

@@ -1,7 +1,6 @@
-"""Shareable links: a run's settings as URL query parameters, and a link's parameters read back.
-
-The names are the command line's option names. Reading never raises: a value that cannot be used
-is reported (by name, with a reason) and its setting keeps the default.
+"""Shareable links: a run's settings as URL query parameters (the command line's option names),
+and a link's parameters read back. Reading never raises: a value that cannot be used is reported
+(by name, with a reason) and its setting keeps the default.
 """
 
 from __future__ import annotations

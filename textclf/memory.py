@@ -32,14 +32,9 @@ M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 
 
 def return_large_blocks_at_once(threshold: int = 2**20) -> None:
-    """Every block of threshold bytes or more gets pages of its own, given back to the system
-    the moment it is freed. glibc's default threshold grows as blocks are freed, up to 32 MB,
-    after which a network's weights come from heaps that a server keeps at their high-water
-    mark: releasing a run would then free little that the system sees. At 1 MB, 8 heavy
-    sessions peaked at 989-1,076 MB under a 1,150 MB budget; at 4 or 16 MB, at 1,103-1,167.
-    The price: a block of 1 MB or more that a training allocates at every step (the row-wise
-    Adam's gathered rows, a full-table optimiser's gradient) gets fresh pages each time; the C
-    path, the default, allocates none. No-op without glibc."""
+    """Blocks of threshold bytes or more get their own pages, returned when freed: glibc's threshold
+    grows to 32 MB, leaving weights in heaps held at their high-water mark. 1 MB kept heavy sessions
+    in budget (bench/README.md); the price, fresh pages for such blocks each step (none in C)."""
     libc = _libc()
     if libc is not None and hasattr(libc, "mallopt"):
         libc.mallopt(M_MMAP_THRESHOLD, threshold)

@@ -56,12 +56,9 @@ def sparse_matmul(X: sp.csr_matrix, weight: torch.Tensor) -> torch.Tensor:
 
 
 class WordLayer(nn.Module):
-    """nn.Linear(vocabulary, out) for bag-of-words posts: the same outputs and gradients, at a
-    cost set by the words in a batch rather than by the vocabulary.
-
-    The weight is stored transposed, (vocabulary, out), a row per word, as nn.EmbeddingBag stores
-    it, so that a batch reads only its words' rows. Its gradient is the full (vocabulary, out)
-    table any torch optimiser steps, zero in the rows the batch does not hold.
+    """nn.Linear(vocabulary, out) for bag-of-words posts, the same outputs and gradients at a cost
+    set by a batch's words. The weight is stored transposed, a row per word (as nn.EmbeddingBag),
+    so a batch reads its words' rows; its gradient, the full table, is zero in rows it lacks.
     """
 
     def __init__(self, in_features: int, out_features: int):

@@ -1,9 +1,6 @@
-"""Row-wise optimisers for the MLP (textclf.optimizers picks one for a config).
-
-The network's first layer holds a row of weights per word, (vocabulary, hidden): 2.9 million
-numbers for the tutorial's three groups. torch.optim.Adam moves every one of them at every step,
-though a batch of 150 posts touches about a tenth of the rows: that is what makes the tutorial's
-loop slow. RowAdam gives the same numbers as torch.optim.Adam while touching only a batch's rows.
+"""Row-wise optimisers for the MLP (textclf.optimizers picks one). torch.optim.Adam moves every row
+of the first layer's (vocabulary, hidden) table each step, though a batch touches about a tenth:
+the tutorial's slowness (bench/README.md). RowAdam gives the same numbers touching only those.
 """
 
 from __future__ import annotations
@@ -25,11 +22,9 @@ SGD_MOMENTUM = 0.9
 
 
 def dense_rows(matrix: sp.csr_matrix, batch_size: int) -> int:
-    """How many rows RowAdam steps as one block: the words a batch holds at least one time in
-    five (the block's rows come first, as fit_features orders columns by document frequency).
-    A block row costs one fused pass at every step, read or not; any other row a gather, a
-    catch-up and a scatter whenever a batch reads it. Against a fixed 4,096 rows: 8% faster on
-    3 groups, 12% on 20 (10,753 and 10,379 rows)."""
+    """How many rows RowAdam steps as one block: the words a batch holds at least one time in five
+    (first, as fit_features orders columns). A block row costs a fused pass every step; any other a
+    gather, catch-up and scatter when read; this beat a fixed 4,096 rows (bench/README.md)."""
     posts = max(matrix.shape[0], 1)
     share = np.bincount(matrix.indices, minlength=matrix.shape[1]) / posts  # posts per word
     in_batch = 1 - (1 - np.minimum(share, 1)) ** min(batch_size, posts)
@@ -43,13 +38,9 @@ def fused_adam_step(weights, grads, firsts, seconds, steps, lr, beta1, beta2, ep
 
 
 class SkippedSteps:
-    """The closed form of the Adam steps a row takes while its gradient is zero.
-
-    Such a step still moves the row: its momentum m decays by beta1 and its v by beta2, so the
-    step at s moves it by lr * m0 / sqrt(v0) * gamma^(s - since) * bc(s), with gamma =
-    beta1 / sqrt(beta2) and bc(s) = sqrt(1 - beta2^s) / (1 - beta1^s). sum(since, until) is the
-    sum of the factors over steps since+1..until: window[n] for the last n <= horizon steps, and
-    past the horizon (where gamma^n < 1e-12) settled[since], the sum that no later step changes.
+    """The closed form of the Adam steps a row takes at zero gradient, which still move it (m and v
+    decay): step s adds lr * m0 / sqrt(v0) * gamma^(s - since) * bc(s), gamma = beta1 / sqrt(beta2),
+    bc(s) = sqrt(1 - beta2^s) / (1 - beta1^s); sums(since, until): their sum over since+1..until.
     """
 
     def __init__(self, beta1: float, beta2: float):
@@ -59,6 +50,8 @@ class SkippedSteps:
             raise ValueError("row-wise Adam needs beta1 < sqrt(beta2)")
         self.horizon = max(1, math.ceil(math.log(1e-12) / math.log(self.gamma)))
         self.powers = self.gamma ** np.arange(self.horizon + 1, dtype=np.float64)
+        # window[n]: the sum over the last n <= horizon steps; past the horizon (gamma^n < 1e-12),
+        # settled[since], the sum no later step changes
         self.window = np.zeros(self.horizon + 1)
         self.settled = np.zeros(1024)
         self.until = 0
@@ -97,16 +90,9 @@ class SkippedSteps:
 
 
 class RowAdam(torch.optim.Optimizer):
-    """torch.optim.Adam for an MLP, equal to it step for step, that steps only the rows of the
-    word table a batch touched.
-
-    The small layers are stepped as torch.optim.Adam(fused=True) steps them. Each row of the
-    word table records the step it was last brought up to date; the zero-gradient steps it
-    skipped are applied at once, in closed form (SkippedSteps), when a batch reads it again, by a
-    forward pre-hook on the first layer, or before an evaluation reads the whole table. The one
-    departure from dense Adam: eps damps all skipped steps as it damps the first one (it matters
-    only for gradients near 1e-8). The first `dense_rows` rows (the most frequent words, which
-    nearly every batch touches) are stepped as one block at every step instead.
+    """torch.optim.Adam(fused=True) for an MLP, equal step for step, stepping only the word table's
+    rows a batch touched; the rest catch up in closed form (SkippedSteps) before a read, eps damping
+    them as the first (off only near 1e-8). The `dense_rows` commonest rows step as one block.
     """
 
     backend = "PyTorch (row-wise Adam)"
@@ -273,9 +259,8 @@ def _split_columns(X: sp.csr_matrix, dense: int, place: np.ndarray, rows: int):
 
 def _copy_rows(table: torch.Tensor, rows: torch.Tensor, source: torch.Tensor) -> None:
     """table.index_copy_(0, rows, source). Torch's CPU kernel copies element by element: seen as
-    complex128, four float32s to an element, the rows copy in a quarter of the steps (30-35%
-    faster for 20 groups' rows, most of them not in the cache). Bits are copied, never read as
-    numbers."""
+    complex128, four float32s an element, the rows copy in a quarter of the steps, faster
+    (bench/README.md). Bits are copied, never read as numbers."""
     wide = torch.complex128
     if (
         table.dtype == source.dtype == torch.float32

@@ -16,12 +16,9 @@ from textclf.optim import SGD_MOMENTUM, RowAdam, dense_rows
 def make_optimizer(
     config: TrainConfig, model: MLP, matrix=None, backend: str = "auto"
 ) -> torch.optim.Optimizer:
-    """The optimiser config asks for, on the fastest path that gives its arithmetic.
-
-    Adam without weight decay: RowAdam, in C (textclf.native) where a library can be built and
-    `matrix`, the training posts, is given (it gathers batches from them itself), else in
-    PyTorch's ops; backend "native" or "plain" insists. Anything else (SGD, weight decay, which
-    move every row at every step): PyTorch's own optimiser on the full table's gradient.
+    """The optimiser config asks for, on the fastest path giving its arithmetic: Adam without weight
+    decay is RowAdam, in C if a library builds and `matrix` is given (batches come from it), else
+    in PyTorch; "native"/"plain" insists. SGD, weight decay (every row moves): PyTorch's own.
     """
     if config.optimizer == "adam" and config.weight_decay == 0:
         if backend != "plain" and matrix is not None:

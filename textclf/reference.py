@@ -1,8 +1,6 @@
-"""The tutorial's training loop, reproduced faithfully as the benchmark's reference.
-
-Its flaws are kept on purpose: tokens are split on single spaces, the vocabulary is built from
-train and test, every batch is a dense (batch, vocabulary) array filled word by word in Python,
-the remainder batch is dropped and nothing is shuffled.
+"""The tutorial's training loop, reproduced faithfully as the benchmark's reference, its flaws kept:
+tokens split on single spaces, the vocabulary built from train and test, dense batches filled
+word by word in Python, the remainder batch dropped, nothing shuffled.
 """
 
 from __future__ import annotations

@@ -43,11 +43,9 @@ class Snapshots:
 
 
 class SnapshotRecorder:
-    """train()'s on_snapshot: call it with the model after each epoch; result() afterwards.
-
-    While training it holds each kept epoch's activations of the drawn posts as float16, at most
-    (MAX_EPOCHS + 1) x posts x hidden x 2 bytes (31 MB for 1,024 units); result() keeps their
-    2-D projection alone."""
+    """train()'s on_snapshot: call it with the model after each epoch; result() afterwards. It holds
+    kept epochs' activations of the drawn posts as float16, at most (MAX_EPOCHS + 1) x posts x
+    hidden x 2 bytes (31 MB for 1,024 units); result() keeps only their 2-D projection."""
 
     def __init__(self, X_test: sp.csr_matrix, y_test: np.ndarray, epochs: int, seed: int = 0,
                  probe: sp.csr_matrix | None = None, probe_text: str = PROBE,
@@ -118,10 +116,9 @@ class SnapshotRecorder:
 
 
 def principal_axes(X: torch.Tensor, k: int = 2) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
-    """PCA of X's rows, as sklearn.decomposition.PCA finds it: the mean, the first k axes as
-    columns (H, k), each signed so its largest loading is positive, and the share of variance
-    each holds. In torch, whose threads training set: numpy's BLAS threads spin-wait on a busy
-    core, and a 300 x 100 SVD took from 3 ms to 2 s here."""
+    """PCA of X's rows as sklearn.decomposition.PCA finds it: the mean, the first k axes as columns
+    (H, k), each signed so its largest loading is positive, and their shares of variance. In torch,
+    whose threads training set: numpy's BLAS threads spin on a busy core (bench/README.md)."""
     mean = X.mean(0)
     _, s, vt = torch.linalg.svd(X - mean, full_matrices=False)
     k = min(k, vt.shape[0])

@@ -1,7 +1,6 @@
-"""Suspect labels: the test texts whose given label the network doubts most when it never saw
-that label. Each text is scored by a network trained on the training texts plus the other folds
-of the test set (K-fold within the test set, as confident learning does); the lower its
-probability for the given label, the more suspect. A suspect is a text to read, not proof."""
+"""Suspect labels: the test texts whose given label a network that never saw it doubts most, scored
+by networks trained on the training texts and the test set's other folds (K-fold, as confident
+learning does). A suspect is a text to read, not proof."""
 
 from __future__ import annotations
 

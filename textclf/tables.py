@@ -1,8 +1,6 @@
-"""A person's own labelled texts: a CSV, TSV or JSON Lines file read into a Corpus.
-
-Files come from strangers, so every refusal is a DataProblem whose message says what is wrong
-and what to do; nothing else escapes. Size is checked before a byte is read, and a path is read
-only if it names a regular file.
+"""A person's own labelled texts: a CSV, TSV or JSON Lines file read into a Corpus. Files come from
+strangers: every refusal is a DataProblem saying what is wrong and what to do, nothing else
+escapes; size is checked before a byte is read, and only a regular file is read.
 """
 
 from __future__ import annotations

@@ -47,12 +47,9 @@ _INDENT = re.compile(r"^[ \t]+", re.M)
 
 
 def markdown_literal(text: str) -> str:
-    """text as Streamlit markdown that shows exactly text, never markup. CommonMark lets any
-    ASCII punctuation be backslash-escaped, and escaping all of it stops every construct at
-    once: emphasis, links and autolinks (an address, www.), headings (a line of ===), lists,
-    tables, entities (&amp;), math ($) and Streamlit's :color[...] directives; addresses and
-    web links are kept from becoming links by an invisible word joiner. Spaces and tabs that
-    start a line become non-breaking (four would open a code block); line breaks stay."""
+    """text as Streamlit markdown that shows exactly text, never markup: all ASCII punctuation
+    escaped (CommonMark allows it, and it stops every construct at once), links kept off by a word
+    joiner, line-leading spaces and tabs non-breaking (four open a code block); line breaks stay."""
     return markdown_layout(markdown_escaped(unlinked(text)))
 
 

@@ -24,12 +24,8 @@ def available_cores() -> int:
 
 
 def set_torch_threads(native: bool) -> int:
-    """Torch threads for a training run, set deliberately. With the C kernels, one: what is
-    left to torch is small layers, whose work does not pay for waking a second thread, and
-    whose OpenMP threads spin-wait for each other, so that a busy core (the person's browser
-    on the same machine, another session) stalls every op: Train to results in Chromium on a
-    2-core machine took 2.0 s with two threads, 0.9 s with one; training alone, no slower. The
-    kernels use every core themselves, with threads that do not spin. Without them: every core
-    for torch (more threads than cores only contend)."""
+    """Torch threads for a training run. One with the C kernels: torch's small layers do not pay for
+    a second thread, and its spinning OpenMP threads stall on a busy core (bench/README.md); the
+    kernels' own threads do not spin. Without them: every core (more threads than cores contend)."""
     torch.set_num_threads(1 if native else available_cores())
     return torch.get_num_threads()

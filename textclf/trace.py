@@ -50,10 +50,9 @@ class StepTrace:
 def trace_step(
     config: TrainConfig, model: MLP, X_train: sp.csr_matrix, y_train: np.ndarray
 ) -> StepTrace:
-    """The first batch training would take (the config's share, batch size and seed), through a
-    copy of model in train mode: forward, cross-entropy, backward, then one step of the config's
-    optimiser. The word layer computes sparse_matmul with autograd, as with any torch optimiser;
-    the model given is left as it was."""
+    """The first batch training would take (the config's share, batch size and seed) through a copy
+    of model in train mode: forward, cross-entropy, backward, one step of the config's optimiser;
+    the word layer's sparse_matmul goes through autograd, as with any torch optimiser."""
     X_train, y_train = share_of(X_train, y_train, config.train_share, config.seed)
     posts, targets = next(iter(Batches(X_train, y_train, config.batch_size, config.seed)))
     copy = MLP.from_config(config, model.first.in_features, model.head.out_features)

@@ -97,14 +97,9 @@ def train(
     optimizer_for=make_optimizer,
     on_snapshot: Callable[[MLP, EpochRecord], None] | None = None,
 ) -> Trained:
-    """Trains config's network. should_stop() is asked before each epoch and after every step;
-    it may block while other work takes its turn (textclf.serve.turns). optimizer_for(config,
-    model, X_train) picks the optimiser and so the backend (the tests and the benchmark pass
-    dense torch.optim.Adam as the oracle).
-    on_snapshot(model, record) may look at the network after each epoch, before on_epoch; it
-    must leave it as it found it (snapshots.SnapshotRecorder).
-    initial_rows: for each column, the row of the seeded initial table it starts from
-    (Features.alphabetical), so a word's initial weights do not depend on column order."""
+    """Trains config's network. should_stop(), asked before each epoch and step, may block (turns);
+    optimizer_for picks the backend (tests: dense Adam); on_snapshot sees each epoch's model and
+    leaves it as found; initial_rows: each column's seeded row, so column order moves no weight."""
     X_train, y_train = share_of(X_train, y_train, config.train_share, config.seed)
     model = seeded_model(config, X_train.shape[1], classes, initial_rows)
     optimizer = optimizer_for(config, model, X_train)

@@ -1,7 +1,6 @@
-"""What a run shows, in the words a teacher would use: the network answers one category for
-everything, it fits the training posts better than the test posts, a change since the last run
-is within the noise between seeds, it beats or trails the yardstick by more than the noise of
-the test set's size."""
+"""What a run shows, in a teacher's words: the network answers one category for everything, it fits
+the training posts better than the test posts, a change since the last run is within the noise
+between seeds, it beats or trails the yardstick by more than the test set's noise."""
 
 from __future__ import annotations
 

@@ -1,4 +1,3 @@
-"""The page, one module per section, in the order a visitor meets them: settings (the sidebar),
-source (the data), training, results, try_it, then the deeper tabs (results' curves and errors,
-learned, runs) and share. cache holds every st.cache_* function. Only this package and
-streamlit_app.py import streamlit; everything they draw is computed by the core, textclf."""
+"""The page, a module per section in a visitor's order: settings, source, training, results, try_it,
+the deeper tabs (results' curves and errors, learned, runs), share; cache holds every st.cache_*.
+Only this package and streamlit_app.py import streamlit; what they draw, textclf computes."""

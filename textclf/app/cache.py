@@ -1,7 +1,6 @@
-"""Every cached function of the page. Each depends on its arguments alone (an argument named
-with a leading underscore is one Streamlit does not hash: a file's bytes, named by its digest).
-Bounded in entries, each a few tens of MB at most, and shared read-only by every session. The
-runs themselves live in the server's store (textclf.serve.store), not here."""
+"""Every cached function of the page, each depending on its arguments alone (Streamlit does not
+hash an argument named with a leading underscore: a file's bytes, named by digest). Bounded in
+entries (a few tens of MB each), shared read-only by every session; runs live in serve.store."""
 
 from __future__ import annotations
 
@@ -52,10 +51,9 @@ def derived(run: Run, name, make: Callable[[], object]):
 
 
 def chart(place, run: Run, name, make: Callable[[], alt.TopLevelMixin]) -> None:
-    """Draws make()'s chart in place, built once per run and name for every session: Altair
-    validates a chart as it builds and converts it (15-30 ms of the server's core each time,
-    most of what a visitor cost it), so the store keeps its Vega-Lite spec, the data as Arrow
-    bytes, which Streamlit sends as they are."""
+    """Draws make()'s chart in place, built once per run and name for every session: Altair's
+    validation and conversion were most of what a visitor cost the server (bench/README.md), so
+    the store keeps its Vega-Lite spec, the data as Arrow bytes that Streamlit sends as they are."""
     draw_spec(place, derived(run, ("chart", name), lambda: vega_lite(make())))
 
 

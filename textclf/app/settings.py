@@ -92,10 +92,9 @@ def _number(name: str, step: float, **extra):
 
 
 def settings_ui(newsgroups: bool = True, exercise: LinkReading | None = None) -> dict:
-    """The sidebar's training settings, as TrainConfig field values (not yet validated). On a
-    person's own texts there are no newsgroups to choose or headers to strip. An exercise's
-    locked settings are shown disabled and its hidden ones not at all; both train with the
-    link's value whatever the page sends, so that editing the page cannot change them."""
+    """The sidebar's training settings as TrainConfig field values (not yet validated); own texts
+    have no newsgroups to choose or headers to strip. An exercise's locked settings show disabled,
+    hidden ones not at all; both train with the link's value whatever the page sends."""
     exercise = exercise or LinkReading()
     fixed = exercise.locked + exercise.hidden
     bar = st.sidebar

@@ -1,7 +1,6 @@
 """Training on the page: the Train button, a retrain on every change, the place in the server's
-queue, and a progress bar and curves that grow as the epochs pass. Runs live in the server's
-store (textclf.serve), shared by every session that asks for the same data and settings: this
-page follows a training, whoever started it, and keeps only its key."""
+queue, a progress bar and curves growing by epoch. Runs live in the server's store, shared by
+every session asking for the same data and settings: a page follows one, keeping only its key."""
 
 from __future__ import annotations
 

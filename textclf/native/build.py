@@ -1,12 +1,6 @@
-"""rowadam.c compiled once per machine with its C compiler, cached, checked and loaded by ctypes.
-
-A cached library is loaded only from a folder and a file that belong to this user and that no
-one else can write, and only if the file is the one this program wrote there (its size and
-SHA-256 digest, kept beside it): a library is code that runs in this process, and a file cut
-short by a crash would otherwise kill every later start (a truncated mapping raises SIGBUS).
-Anything else is rebuilt; without a safe cache folder, in a private temporary one that goes when
-the process ends. Without a compiler, or with TEXTCLF_NATIVE=0, there is no library and training
-takes the plain PyTorch path.
+"""rowadam.c compiled once per machine, cached, checked and loaded by ctypes (none without a
+compiler or with TEXTCLF_NATIVE=0). A cache loads only if this user alone can write it and its
+size and SHA-256 are as written (it runs in-process; a truncated one raises SIGBUS), else rebuilt.
 """
 
 from __future__ import annotations

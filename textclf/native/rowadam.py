@@ -1,15 +1,6 @@
-"""NativeRowAdam: RowAdam's arithmetic done by the C kernels of rowadam.c.
-
-Each row a batch reads is read from the table once and written once (PyTorch's ops take a
-gather, a dozen elementwise passes and a scatter), and the batch is gathered from the training
-matrix by word there too, so that the first layer's output and each word's gradient are summed
-while its row is at hand. Two tricks hide behind the Optimizer's interface, out of the loop:
-
-- a deferred step: step() steps the small layers at once but keeps the table's step for the next
-  forward pass, which carries it out in the same walk over the table as its own read (a row
-  both batches hold, about 45% of them, is fetched once);
-- a gather ahead: each forward pass starts gathering the batch after it (Posts.following) on a
-  thread of its own, while the small layers run.
+"""NativeRowAdam: RowAdam in rowadam.c's kernels, each row read and written once (PyTorch's ops: a
+gather, a dozen passes, a scatter), its output and gradient sums made while it is at hand. Steps
+are deferred into the next read's walk (shared rows fetched once); the next batch gathers ahead.
 """
 
 from __future__ import annotations
@@ -29,12 +20,9 @@ from textclf.threads import available_cores
 
 
 class NativeRowAdam(RowAdam):
-    """RowAdam whose table work is done in C, for a model trained on `matrix`'s rows.
-
-    The gradient of the word table, x^T d(loss)/d(output), is never made: the kernel sums each
-    row's share from the layer's output gradient (autograd hands it over through a tensor hook)
-    as it steps the row. threads: for the walk and the flush (None: every core); the results do
-    not depend on it.
+    """RowAdam whose table work is done in C, for a model trained on `matrix`'s rows. The table's
+    gradient is never made: the kernel sums each row's share from the output's (a tensor hook)
+    as it steps it. threads: for the walk and the flush (None: every core); results do not vary.
     """
 
     backend = "C kernels (row-wise Adam)"

@@ -1,9 +1,6 @@
-"""The server's runs, shared as values: a run is determined by its data and its settings, so
-thirty visitors asking for the same network cost one training, and each follows it live.
-
-Sessions keep keys, never runs. The store keeps finished runs up to a size in bytes, evicting the
-least recently used; an evicted run trains again on demand, to the same network. What a panel
-derives from a run is kept with it, computed once."""
+"""The server's runs, shared as values: a run is set by its data and settings, so thirty visitors
+cost one training. Sessions keep keys; finished runs are kept up to a size in bytes, least recently
+used evicted (retrained on demand, the same network), with what panels derive from them."""
 
 from __future__ import annotations
 

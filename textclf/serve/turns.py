@@ -1,10 +1,6 @@
-"""One server-wide queue for heavy work (trainings, traced steps): a few slots, taken in turns.
-
-A class opens one link at once, and a stranger may ask for the heaviest run the limits allow.
-Work takes a slot only while it runs, and gives it up between steps to work with less left to
-do (shortest remaining estimate first), so that a one-second run never waits minutes behind two
-long ones. Memory is admitted once, when work begins: it is held until the work ends, so work
-begins only while what has begun fits the memory set aside for it."""
+"""One server-wide queue for heavy work (a class arrives at once; a stranger asks the heaviest run):
+slots taken in turns, given up between steps to the shortest remaining estimate, so a short run
+never waits minutes behind long ones. Memory is held from start to end, so begun work fits."""
 
 from __future__ import annotations
 
