@@ -167,7 +167,7 @@ def start_nginx(url: str, code: Path, folder: Path) -> tuple[str, subprocess.Pop
                 return address, process
         except OSError:
             time.sleep(0.1)
-    process.kill()
+    os.killpg(process.pid, signal.SIGKILL)
     raise SystemExit(f"nginx did not start: see {folder}/error.log")
 
 
@@ -201,15 +201,20 @@ def run_class(args) -> dict:
     log.parent.mkdir(exist_ok=True)
     url, server = start_server(code, log)
     front = None
-    if args.nginx:
-        url, front = start_nginx(url, code, log.parent / f"nginx-{name}")
+
+    def front_cpu() -> float:
+        return group_cpu_seconds(front.pid) if front else 0.0
 
     def server_cpu() -> float:  # Streamlit, and nginx when it is in front
-        return cpu_seconds(server.pid) + (group_cpu_seconds(front.pid) if front else 0.0)
+        return cpu_seconds(server.pid) + front_cpu()
 
     if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 1:
         os.sched_setaffinity(0, os.sched_getaffinity(0) - {0})  # the browser: the other cores
     try:
+        if args.nginx:
+            if not shutil.which("nginx"):
+                raise SystemExit("--nginx needs nginx (Debian: apt-get install nginx-light)")
+            url, front = start_nginx(url, code, log.parent / f"nginx-{name}")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             if args.warm:  # a server that has served before: its data is loaded
@@ -224,13 +229,13 @@ def run_class(args) -> dict:
             # ticks): part of every class's CPU in proportion to its length, not to its visitors
             idle0 = server_cpu()
             time.sleep(args.idle)
-            idle_ms_per_s = (server_cpu() - idle0) * 1000 / args.idle
+            idle_ms_per_s = (server_cpu() - idle0) * 1000 / max(args.idle, 1e-9)
             profiler = None
             if args.profile:  # where the server's time goes, as collapsed stacks
                 profiler = subprocess.Popen(["py-spy", "record", "--pid", str(server.pid),
                                              "--format", "raw", "--output", args.profile,
                                              "--nonblocking", "--gil"])  # fmt: skip
-            cpu0, started = server_cpu(), time.monotonic()
+            cpu0, front0, started = server_cpu(), front_cpu(), time.monotonic()
             heavy = []
             for i in range(args.heavy):
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -272,7 +277,7 @@ def run_class(args) -> dict:
             heavy_seen = [_state(p).get("notices", []) for p in heavy]
             seconds = time.monotonic() - started
             cpu = server_cpu() - cpu0
-            front_cpu = group_cpu_seconds(front.pid) if front else None
+            nginx_cpu = front_cpu() - front0 if front else None
             peak = peak_memory_mb(server.pid)
             if profiler is not None:
                 profiler.send_signal(signal.SIGINT)
@@ -308,7 +313,7 @@ def run_class(args) -> dict:
         "answer_s_median": statistics.median(answered) if answered else None,
         "server_cpu_s": round(cpu, 2),
         "server_idle_ms_per_s": round(idle_ms_per_s, 1),
-        "nginx_cpu_s": None if front_cpu is None else round(front_cpu, 2),
+        "nginx_cpu_s": None if nginx_cpu is None else round(nginx_cpu, 2),
         "server_peak_mb": round(peak),
         "wall_s": round(seconds, 1),
         "notices": notices,

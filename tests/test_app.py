@@ -57,7 +57,7 @@ def test_first_load_trains_the_tutorial_network(app):
     assert accuracy_shown(app) == pytest.approx(run.report.accuracy, abs=5e-5)
     assert accuracy_shown(app) > 0.9
     assert len(app.get("vega_lite_chart")) >= 2 + 3  # history, confusion, one per category
-    per_category = next(d.value for d in app.dataframe if "category" in d.value.columns)
+    per_category = table_shown(app, "probability")  # the network's output, a row a category
     assert per_category["category"].tolist() == list(run.report.labels)
 
 

@@ -13,14 +13,17 @@ def module_name(path) -> str:
 
 
 def imports_of(path) -> set[str]:
-    """Every module path names, at the top or inside a function (a hidden import counts too)."""
+    """Every module path names, at the top or inside a function (a hidden import counts too),
+    with the packages whose __init__ importing it runs."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module:
+        if isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path}: a relative import"  # absolute, as this reads them
             found |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
         elif isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
-    return found
+    parts = [name.split(".") for name in found]
+    return found | {".".join(p[:i]) for p in parts for i in range(1, len(p))}
 
 
 def package_graph() -> dict[str, set[str]]:

@@ -104,3 +104,20 @@ def test_a_markdown_table_shows_each_cell_literally_and_keeps_its_shape(text):
     assert len(rows) == 2 and all(len(row) == 2 for row in rows)  # no cell broke the table
     assert rows[0] == [" ".join(text.replace("\t", "    ").split()), "3"]
     assert rows[1] == ["plain", "12,345"]
+
+
+def test_a_markdown_table_writes_numbers_as_a_reader_expects():
+    import numpy as np
+
+    from textclf.text import markdown_table
+
+    shown = markdown_table(
+        ["category", "probability", "posts", "kept"],
+        [["sci.space", np.float32(0.99996), np.int64(12_345), True],
+         ["rec.autos", np.float64(1.2e-05), 3.0, False]],
+    )  # fmt: skip
+    _, rule, *rows = table_cells(shown)
+    assert rule == ["---", "---:", "---:", "---"]  # a flag is not a number
+    assert rows[0] == ["sci.space", "1.0000", "12,345", "True"]
+    assert rows[1] == ["rec.autos", "1.2e-05", "3", "False"]
+    assert table_cells(markdown_table(["only"], [])) == [["only"], ["---"]]

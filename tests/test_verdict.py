@@ -1,5 +1,6 @@
 """What a run shows, said in plain words, checked on real runs of the tutorial's groups."""
 
+import itertools
 import math
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 
 from textclf.config import TUTORIAL, replace
 from textclf.pipeline import run
+from textclf.train import EpochRecord
 from textclf.verdict import (
     accuracy_noise,
     against_yardstick,
@@ -59,8 +61,27 @@ def test_a_loss_that_blows_up_is_blamed_on_the_learning_rate(corpus, features):
         f"The training loss blew up: from {start.loss:.2f} before any step (a network that has "
         f"learned nothing) to {worst.loss:,.0f} at epoch {worst.epoch}"
     )
+    after = [r.loss for r in steep.history[worst.epoch :]]
+    rises = sum(b > a for a, b in itertools.pairwise(after))
+    assert f"went up again in {rises} of the" in said if rises else "again" not in said
     assert said.endswith("The learning rate (1) is too high: each step jumps past what it "
-                         "learned. Try 0.01.")  # fmt: skip
+                         "learned. Try the tutorial's 0.01.")  # fmt: skip
+
+
+def records(*losses: float) -> list[EpochRecord]:
+    return [EpochRecord(epoch, loss, 0.5, 0.5, float(epoch)) for epoch, loss in enumerate(losses)]
+
+
+def test_a_loss_that_became_no_number_counts_as_blown_up():
+    said = loss_blew_up(records(1.1, 0.9, float("nan")), replace(TUTORIAL, lr=0.5))
+    assert "to no number at all at epoch 2." in said and "Try the tutorial's 0.01." in said
+
+
+def test_below_the_tutorials_rate_the_cure_is_a_smaller_one_and_rises_are_counted_after():
+    said = loss_blew_up(records(1.1, 50.0, 20.0, 30.0, 10.0), replace(TUTORIAL, lr=0.005))
+    assert "to 50 at epoch 1; it went up again in 1 of the 3 epochs after." in said
+    assert said.endswith("Try a smaller one than 0.005.")
+    assert loss_blew_up(records(1.1, 5.0, 0.3), TUTORIAL) == ""  # up 5x, then learning
 
 
 def test_overfitting_is_named_with_the_epoch_where_the_test_accuracy_peaked(tutorial_run):

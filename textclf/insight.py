@@ -68,7 +68,7 @@ def hidden_map(classifier: Classifier, X: sp.csr_matrix) -> np.ndarray:
     with torch.no_grad():
         hidden = torch.cat([model.hidden_activations(posts) for posts in Posts.chunks(X)])
     hidden = hidden / hidden.norm(dim=1, keepdim=True).clamp(min=1e-12)
-    mean, axes, _ = principal_axes(hidden)  # the replay's PCA, so both maps agree
+    mean, axes, _ = principal_axes(hidden)  # the replay's PCA: both maps drawn alike
     points = np.zeros((hidden.shape[0], 2), dtype=np.float32)
     points[:, : axes.shape[1]] = ((hidden - mean) @ axes).numpy()
     return points

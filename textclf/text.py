@@ -76,15 +76,19 @@ def markdown_table(columns: list[str], rows: list[list]) -> str:
     """A GFM table of rows, numbers right-aligned: plain text the browser wraps at a phone's
     width, and no data grid for it to fetch and draw. Text cells are shown literally."""
 
-    def cell(value) -> str:
-        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-            return f"{value:,}"
-        if isinstance(value, numbers.Real):
-            return f"{value:.4g}"
-        return markdown_escaped(unlinked(str(value))).replace("\n", " ")
+    def is_number(value) -> bool:
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
-    numeric = [bool(rows) and all(isinstance(r[i], numbers.Real) for r in rows)
-               for i in range(len(columns))]  # fmt: skip
+    def cell(value) -> str:
+        if not is_number(value):
+            return markdown_escaped(unlinked(str(value))).replace("\n", " ")
+        if isinstance(value, numbers.Integral) or float(value).is_integer():
+            return f"{int(value):,}"
+        if value != value or abs(value) >= 1e-4:  # NaN, or as many decimals as a probability
+            return f"{value:,.4f}"
+        return f"{value:.1e}"  # a tiny probability, not 0.0000
+
+    numeric = [bool(rows) and all(is_number(r[i]) for r in rows) for i in range(len(columns))]
     lines = [
         "| " + " | ".join(map(cell, columns)) + " |",
         "|" + "|".join("---:" if n else "---" for n in numeric) + "|",

@@ -9,10 +9,11 @@ import math
 
 import numpy as np
 
-from textclf.config import TrainConfig
+from textclf.config import TUTORIAL, TrainConfig
 from textclf.train import EpochRecord
 
 ONE_CATEGORY_SHARE = 0.9  # of the test posts given one answer: the network has stopped reading
+BLOWN_UP = 10.0  # times the untrained network's loss: steps that overshoot, not learning
 Z95 = 1.96  # a 95% interval
 
 
@@ -39,9 +40,6 @@ def one_category(predicted: np.ndarray, labels: tuple[str, ...], config: TrainCo
     )
 
 
-BLOWN_UP = 10.0  # times the untrained network's loss: steps that overshoot, not learning
-
-
 def loss_blew_up(history: list[EpochRecord], config: TrainConfig) -> str:
     """A sentence when the training loss rose far above the untrained network's (epoch 0), with
     how often it rose; else "". At a learning rate too high a network may still end up fair,
@@ -52,13 +50,19 @@ def loss_blew_up(history: list[EpochRecord], config: TrainConfig) -> str:
     worst = max(history[1:], key=lambda r: r.loss if math.isfinite(r.loss) else math.inf)
     if math.isfinite(worst.loss) and worst.loss <= BLOWN_UP * start.loss:
         return ""
-    rises = sum(b.loss > a.loss for a, b in itertools.pairwise(history[1:]))
-    often = f", and rose again in {rises} of the {len(history) - 2} epochs after" if rises else ""
+    later = history[worst.epoch :]  # epochs count from 0, one record each
+    rises = sum(b.loss > a.loss for a, b in itertools.pairwise(later))
+    often = f"; it went up again in {rises} of the {len(later) - 1} epochs after" if rises else ""
     shown = f"{worst.loss:,.0f}" if math.isfinite(worst.loss) else "no number at all"
+    cure = (
+        f"Try the tutorial's {TUTORIAL.lr:g}."
+        if config.lr > TUTORIAL.lr
+        else f"Try a smaller one than {config.lr:g}."
+    )
     return (
         f"The training loss blew up: from {start.loss:.2f} before any step (a network that has "
         f"learned nothing) to {shown} at epoch {worst.epoch}{often}. The learning rate "
-        f"({config.lr:g}) is too high: each step jumps past what it learned. Try 0.01."
+        f"({config.lr:g}) is too high: each step jumps past what it learned. {cure}"
     )
 
 

@@ -8,7 +8,10 @@ import streamlit as st
 
 TITLE, TRY_IT = "title", "try_it"  # the keyed containers the phone's layout moves
 SIDEBAR_STATUS = "sidebar_status"  # a training's progress atop the settings, on a phone
-LAYER_TABLE = "layer_table"  # on a phone, without its module and then columns
+LAYER_TABLE = "layer_table"  # the network tab's table of layers, keyed for the phone's rule
+LAYER_COLUMNS = ("layer", "module", "in → out", "weight as stored", "parameters", "then")
+NOT_ON_A_PHONE = ("module", "then")  # what a phone's width leaves out of it
+_HIDDEN_CELLS = ", ".join(f":nth-child({LAYER_COLUMNS.index(c) + 1})" for c in NOT_ON_A_PHONE)
 PHONE = "max-width: 640px"  # Streamlit's own breakpoint for stacking columns
 
 _STYLE = f"""<style>
@@ -22,7 +25,7 @@ _STYLE = f"""<style>
     display: flex; position: sticky; top: 0; z-index: 10; background: inherit;
   }}
   .st-key-{SIDEBAR_STATUS} {{ background: #f0f2f6; padding: 0.25rem 0; }}
-  .st-key-{LAYER_TABLE} :is(th, td):is(:nth-child(2), :nth-child(6)) {{ display: none; }}
+  .st-key-{LAYER_TABLE} :is(th, td):is({_HIDDEN_CELLS}) {{ display: none; }}
   .st-key-{TITLE} h1, .st-key-{TITLE} [data-testid="stCaptionContainer"] {{ display: none; }}
   .st-key-{TITLE} h4 {{
     display: block; padding: 0; font-size: 1.05rem;

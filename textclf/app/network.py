@@ -7,7 +7,7 @@ import streamlit as st
 
 from textclf import charts
 from textclf.app.cache import chart, derived, markdown_table_of
-from textclf.app.layout import LAYER_TABLE
+from textclf.app.layout import LAYER_COLUMNS, LAYER_TABLE
 from textclf.explain import MAX_EXPLAINED_CHARS
 from textclf.network import forward_trace, layer_table, network_dot
 from textclf.pipeline import Run
@@ -27,7 +27,7 @@ def network_ui(run: Run) -> None:
         run,
         "layers",
         lambda: (
-            ["layer", "module", "in → out", "weight as stored", "parameters", "then"],
+            list(LAYER_COLUMNS),
             [
                 [
                     layer.name,

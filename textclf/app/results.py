@@ -71,9 +71,9 @@ def headline_ui(run: Run, previous, corpus: Corpus, features: Features, baseline
         verdict.against_yardstick(report.accuracy, baseline.accuracy, test_posts)
         + (" ComplementNB trained on all the training posts." if share < 1 else "")
     )
+    one = verdict.one_category(run.test_probabilities.argmax(1), report.labels, run.config)
     said = [
-        verdict.one_category(run.test_probabilities.argmax(1), report.labels, run.config),
-        verdict.loss_blew_up(run.history, run.config),
+        one or verdict.loss_blew_up(run.history, run.config),  # one cause said once
         verdict.overfitting(run.history, test_posts),
     ]
     if previous is not None and previous.config != run.config:  # a setting changed
