@@ -120,10 +120,16 @@ def principal_axes(X: torch.Tensor, k: int = 2) -> tuple[torch.Tensor, torch.Ten
     (H, k), each signed so its largest loading is positive, and their shares of variance. In torch,
     whose threads training set: numpy's BLAS threads spin on a busy core (bench/README.md)."""
     mean = X.mean(0)
-    _, s, vt = torch.linalg.svd(X - mean, full_matrices=False)
+    centred = X - mean
+    if centred.shape[0] > centred.shape[1]:  # many posts: the (H, H) covariance is the small side
+        wide = centred.double()
+        variance, vectors = torch.linalg.eigh(wide.T @ wide)  # ascending
+        variance, vt = variance.flip(0).clamp(min=0), vectors.flip(1).T.to(X.dtype)
+    else:
+        s, vt = torch.linalg.svd(centred, full_matrices=False)[1:]
+        variance = s.double() ** 2
     k = min(k, vt.shape[0])
     axes = vt[:k]
     signs = torch.sign(axes[torch.arange(k), axes.abs().argmax(1)])
-    variance = s**2
-    explained = (variance[:k] / variance.sum().clamp(min=1e-30)).numpy().astype(np.float64)
+    explained = (variance[:k] / variance.sum().clamp(min=1e-30)).numpy()
     return mean, (axes * signs[:, None]).T, explained
