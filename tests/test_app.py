@@ -217,6 +217,7 @@ def test_the_page_reads_in_the_order_of_a_first_visit(app):
     charts = app.main.get("vega_lite_chart")[:3]
     curves = [chart_data(c) for c in charts]
     assert [set(f.columns) >= {"epoch"} for f in curves] == [True] * 3
+    assert [f["epoch"].min() for f in curves] == [0, 0, 0]  # from the network before any step
     accuracy_axis = json.loads(charts[1].proto.spec)["encoding"]["y"]["scale"]["domain"]
     assert accuracy_axis == [0.3, 1]  # chance for three groups (1/3), floored to 0.05, to 1
     assert [tab.label for tab in app.tabs] == TABS
