@@ -15,7 +15,7 @@ from tests.realfiles import SUBJECT_GROUPS, delimited, subject_rows
 from tests.test_text import table_cells
 from textclf import verdict
 from textclf.app.training import server_store
-from textclf.config import TUTORIAL, replace
+from textclf.config import TUTORIAL, WIDTH_STEPS, replace
 from textclf.pipeline import run
 from textclf.splits import repeated_splits
 from textclf.tables import corpus_from_tables, read_table
@@ -57,6 +57,8 @@ def test_first_load_trains_the_tutorial_network(app):
     assert accuracy_shown(app) == pytest.approx(run.report.accuracy, abs=5e-5)
     assert accuracy_shown(app) > 0.9
     assert len(app.get("vega_lite_chart")) >= 2 + 3  # history, confusion, one per category
+    widths = app.select_slider(key="hidden").options  # steps a thumb can hit, 100 among them
+    assert [int(w) for w in widths] == list(WIDTH_STEPS) and "100" in widths
     per_category = table_shown(app, "probability")  # the network's output, a row a category
     assert per_category["category"].tolist() == list(run.report.labels)
 
@@ -69,10 +71,10 @@ def test_rerun_without_changes_does_not_retrain(app):
 
 def test_changed_slider_retrains_with_the_new_config(app):
     first = current_run(app)
-    app.slider(key="hidden").set_value(40).run()
+    app.select_slider(key="hidden").set_value(32).run()
     assert not app.exception
     run = current_run(app)
-    assert run is not first and run.config.hidden == 40
+    assert run is not first and run.config.hidden == 32
     delta = next(m for m in app.metric if m.label == "Test accuracy").delta
     assert delta == f"{(run.report.accuracy - first.report.accuracy) * 100:+.2f} points"
 
@@ -159,14 +161,14 @@ def test_a_confusion_cell_lists_exactly_its_posts(app, corpus):
 
 def test_runs_are_kept_and_an_earlier_one_restored(app):
     first, first_number = current_run(app), app.session_state["run"].number
-    app.slider(key="hidden").set_value(20).run()
+    app.select_slider(key="hidden").set_value(16).run()
     second = current_run(app)
     table = next(
         d.value
         for d in tab(app, "Runs").dataframe
         if "changed from the run before" in d.value.columns
     )
-    assert table["changed from the run before"].tolist() == ["first run", "hidden 100 → 20"]
+    assert table["changed from the run before"].tolist() == ["first run", "hidden 100 → 16"]
     assert table["test accuracy"].tolist() == [first.report.accuracy, second.report.accuracy]
     tab(app, "Runs")
     app.selectbox(key="restore_choice").set_value(first_number).run()
@@ -174,7 +176,7 @@ def test_runs_are_kept_and_an_earlier_one_restored(app):
     assert not app.exception
     assert app.session_state["run"].number == first_number == 1
     assert len(app.session_state["runs"]) == 2  # restored, not retrained
-    assert app.slider(key="hidden").value == 100
+    assert app.select_slider(key="hidden").value == 100
     assert accuracy_shown(app) == pytest.approx(first.report.accuracy, abs=5e-5)
 
 
@@ -281,7 +283,7 @@ def test_a_link_sets_the_widgets_and_trains_that_network():
     config = current_run(at).config
     assert (config.hidden, config.epochs, config.seed) == (40, 4, 3)
     assert config.categories == ("rec.autos", "sci.space")
-    assert at.slider(key="hidden").value == 40
+    assert at.select_slider(key="hidden").value == 40  # a link's width joins the steps
     assert not at.warning
 
 
@@ -313,7 +315,7 @@ def test_a_link_carries_the_prediction_text():
 
 
 def test_share_link_reproduces_the_run(app):
-    app.slider(key="hidden").set_value(30).run()
+    app.select_slider(key="hidden").set_value(32).run()
     app.text_area(key="text").input("a curveball in the ninth").run()
     code = next(c.value for c in app.code if "?" in c.value)
     query = code.split("?", 1)[1]
@@ -359,17 +361,17 @@ def test_own_file_trains_and_every_panel_works(app, subjects_csv):
     assert probability_bars(app).sort_values("probability").iloc[-1]["category"] == (
         "rec.sport.hockey"
     )
-    app.slider(key="hidden").set_value(40).run()  # sliders retrain on the same file
-    assert current_run(app).config.hidden == 40
+    app.select_slider(key="hidden").set_value(64).run()  # sliders retrain on the same file
+    assert current_run(app).config.hidden == 64
     assert current_run(app).data_name == "subjects.csv"
     changes = runs_table(app)
     assert changes["changed from the run before"].tolist()[1:] == [
         "data 20 Newsgroups → subjects.csv",
-        "hidden 100 → 40",
+        "hidden 100 → 64",
     ]
     script = tab(app, "Code").code[0].value  # reads the file by the name it had
     assert '"subjects.csv"' in script and '"subject"' in script and '"group"' in script
-    assert "fetch_20newsgroups" not in script and "HIDDEN = 40" in script
+    assert "fetch_20newsgroups" not in script and "HIDDEN = 64" in script
 
 
 def test_a_bad_file_is_refused_with_a_message_and_nothing_breaks(app):
@@ -552,14 +554,14 @@ def table_shown(block, column: str) -> pd.DataFrame:
 
 def test_the_network_tab_counts_every_parameter_and_follows_the_settings(app):
     app.slider(key="layers").set_value(3).run()
-    app.slider(key="hidden").set_value(30).run()
+    app.select_slider(key="hidden").set_value(32).run()
     model = current_run(app).classifier.model
     total = sum(p.numel() for p in model.parameters())
     network = tab(app, "The network")
     assert network.markdown[0].value.startswith(f"**{total:,} parameters**")
     layers = table_shown(network, "weight as stored")
     assert layers["layer"].tolist()[-1] == "hidden 3 → categories"
-    assert "3 × 30" in layers["weight as stored"].tolist()[-1]
+    assert "3 × 32" in layers["weight as stored"].tolist()[-1]
     assert not network.dataframe  # tables a phone wraps, no data grid to fetch and draw
     app.text_area(key="text").set_value("The shuttle reached orbit around the moon").run()
     out = table_shown(tab(app, "The network"), "logit")
@@ -660,7 +662,7 @@ def test_a_run_the_store_let_go_trains_again_to_the_same_network(app):
     """The server keeps finished runs up to its store's size, least recently used out; a page
     that shows such a run again trains it from its settings and seed, to the same network."""
     first = current_run(app)
-    app.slider(key="hidden").set_value(20).run()
+    app.select_slider(key="hidden").set_value(16).run()
     store = server_store()
     size, store.max_bytes = store.max_bytes, 0
     try:
@@ -729,13 +731,13 @@ def test_a_link_names_the_tab_to_open_and_the_tab_stays_open_across_reruns():
 
 
 def test_restore_and_compare_default_to_the_two_latest_comparable_runs(app, subjects_csv):
-    for hidden in (20, 30, 40):
-        app.slider(key="hidden").set_value(hidden).run()
+    for hidden in (16, 32, 64):
+        app.select_slider(key="hidden").set_value(hidden).run()
     session = tab(app, "Runs")
     assert app.selectbox(key="restore_choice").value == 3  # of #1-#4, the one before the latest
     assert [m.label for m in session.metric] == ["Run A (#3)", "Run B (#4)"]
     use_own_file(app, "subjects.csv", subjects_csv)  # #5, on a file: not comparable with #4
-    app.slider(key="hidden").set_value(50).run()  # #6, on the same file
+    app.select_slider(key="hidden").set_value(128).run()  # #6, on the same file
     session = tab(app, "Runs")
     assert [m.label for m in session.metric] == ["Run A (#5)", "Run B (#6)"]
     assert not [i for i in session.info if "cannot be compared" in i.value]
@@ -789,7 +791,7 @@ def test_an_exercise_link_locks_hides_and_shows_its_task_as_text():
         {"hidden": "40", "lock": "hidden,layers", "hide": "optimizer", "task": TASK_WITH_MARKUP}
     )
     assert not at.exception and not at.warning
-    assert at.slider(key="hidden").disabled and at.slider(key="layers").disabled
+    assert at.select_slider(key="hidden").disabled and at.slider(key="layers").disabled
     assert not at.slider(key="epochs").disabled
     assert not [r for r in at.radio if r.key == "optimizer"]  # hidden: not on the page
     task = next(i for i in at.info if i.value.startswith("**Task:**"))
@@ -817,7 +819,7 @@ def test_make_an_exercise_builds_the_link_a_student_opens():
     query = parse_qs(urlsplit(link).query)
     student = open_link({k: v[-1] for k, v in query.items()})
     assert not student.exception
-    assert student.slider(key="hidden").disabled
+    assert student.select_slider(key="hidden").disabled
     assert any("Make it overfit" in i.value for i in student.info)
 
 
@@ -837,10 +839,10 @@ def test_suspect_labels_on_demand_list_posts_the_network_doubts(app):
 
 
 def test_a_change_within_the_noise_between_seeds_says_so_with_its_numbers(app, corpus, features):
-    """hidden 100 -> 90: the page trains the new setting with two more seeds and says whether
+    """hidden 100 -> 128: the page trains the new setting with two more seeds and says whether
     the change stands out of their spread; the numbers are those of the same runs made here."""
     before = current_run(app).report.accuracy
-    app.slider(key="hidden").set_value(90).run()
+    app.select_slider(key="hidden").set_value(128).run()
     assert not app.exception
     after = current_run(app)
     seeds = {0: after.report.accuracy}

@@ -35,6 +35,7 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu")
 OPTIMIZERS = ("adam", "sgd")  # sgd: with momentum 0.9
 LIST_SETTINGS = ("categories", "remove")
 VOCABULARY_CHOICES = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 0)  # the app's slider
+WIDTH_STEPS = (1, 2, 4, 8, 16, 32, 64, 100, 128, 256, 512, 1024)  # the app's width slider
 
 
 def _bounded(default, low, high, help_text):

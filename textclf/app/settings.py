@@ -15,6 +15,7 @@ from textclf.config import (
     OPTIMIZERS,
     TUTORIAL,
     VOCABULARY_CHOICES,
+    WIDTH_STEPS,
     TrainConfig,
     config_fields,
     option_name,
@@ -80,6 +81,15 @@ def _slider(name: str, **extra):
     """A whole number slid over its field's range, the tutorial's value first."""
     return st.sidebar.slider(
         LABELS[name], *_range(name), getattr(TUTORIAL, name), key=key(name), **extra
+    )
+
+
+def _width(also: tuple[int, ...], **extra):
+    """Units per layer from steps a thumb can hit (1-1,024 on a phone's slider is 4 units a
+    pixel), with the widths a link or a restored run set among them."""
+    steps = sorted({*WIDTH_STEPS, *(w for w in also if isinstance(w, int))})
+    return st.sidebar.select_slider(
+        LABELS["hidden"], steps, value=TUTORIAL.hidden, key=key("hidden"), **extra
     )
 
 
@@ -163,7 +173,12 @@ def settings_ui(newsgroups: bool = True, exercise: LinkReading | None = None) ->
                 key=key("max_features"), **x,
             ),
         ),
-        "hidden": control("hidden", lambda **x: _slider("hidden", **x)),
+        "hidden": control(
+            "hidden",
+            lambda **x: _width(
+                (exercise.settings.get("hidden"), st.session_state.get(key("hidden"))), **x
+            ),
+        ),
         "layers": control("layers", lambda **x: _slider("layers", **x)),
         "dropout": control(
             "dropout",
