@@ -233,6 +233,12 @@ def test_the_page_reads_in_the_order_of_a_first_visit(app):
     assert any(m.value == "#### One training step" for m in learning.markdown)
     assert any(b.label == "Trace one training step" for b in learning.button)
     assert len(errors.get("vega_lite_chart")) == 2 + 1 + 3  # 2 matrices, reliability, 2 x 2s
+    scores = table_shown(errors, "precision")  # a row per category, as text a phone wraps
+    report = current_run(app).report
+    assert scores["category"].tolist() == list(report.labels)
+    assert scores["recall"].astype(float).tolist() == pytest.approx(
+        [c.recall for c in report.per_class], abs=5e-5
+    )
     assert [s.label for s in errors.selectbox][:2] == ["True group", "Predicted group"]
     assert len(learned.get("vega_lite_chart")) == 3 + 1  # top words per category, the map
     assert "Change a setting" in session.info[0].value

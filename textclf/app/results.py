@@ -8,7 +8,15 @@ import pandas as pd
 import streamlit as st
 
 from textclf import charts, verdict
-from textclf.app.cache import chart, derived, draw_spec, key_of, own_file_texts, vega_lite
+from textclf.app.cache import (
+    chart,
+    derived,
+    draw_spec,
+    key_of,
+    markdown_table_of,
+    own_file_texts,
+    vega_lite,
+)
 from textclf.app.source import file_bytes
 from textclf.app.suspects import suspects_ui
 from textclf.app.training import curve_places, curves, heavy_work, run_of
@@ -175,19 +183,15 @@ def where_it_goes_wrong_ui(run: Run, corpus: Corpus, features: Features, baselin
                 f"precision {scores.precision:.3f} · recall {scores.recall:.3f} · "
                 f"F1 {scores.f1:.3f}"
             )
-    table = pd.DataFrame(
-        [
-            {
-                "category": s.label,
-                "precision": s.precision,
-                "recall": s.recall,
-                "F1": s.f1,
-                "test posts": s.support,
-            }
-            for s in report.per_class
-        ]
+    markdown_table_of(  # text a phone wraps: a row per category, five short columns
+        st,
+        run,
+        "per category",
+        lambda: (
+            ["category", "precision", "recall", "F1", "test posts"],
+            [[c.label, c.precision, c.recall, c.f1, c.support] for c in report.per_class],
+        ),
     )
-    st.dataframe(table, hide_index=True, width="stretch")
 
 
 def calibration_ui(run: Run, baseline: Report) -> None:
