@@ -163,13 +163,12 @@ def test_runs_are_kept_and_an_earlier_one_restored(app):
     first, first_number = current_run(app), app.session_state["run"].number
     app.select_slider(key="hidden").set_value(16).run()
     second = current_run(app)
-    table = next(
-        d.value
-        for d in tab(app, "Runs").dataframe
-        if "changed from the run before" in d.value.columns
-    )
+    table = runs_table(app)
     assert table["changed from the run before"].tolist() == ["first run", "hidden 100 → 16"]
-    assert table["test accuracy"].tolist() == [first.report.accuracy, second.report.accuracy]
+    assert table["test accuracy"].tolist() == [
+        f"{first.report.accuracy:.2%}",
+        f"{second.report.accuracy:.2%}",
+    ]
     tab(app, "Runs")
     app.selectbox(key="restore_choice").set_value(first_number).run()
     next(b for b in app.button if b.label == "Restore").click().run()
@@ -537,7 +536,7 @@ def test_a_link_too_heavy_for_the_host_is_refused_before_training():
 
 
 def runs_table(at) -> pd.DataFrame:
-    return next(d.value for d in tab(at, "Runs").dataframe if "run" in d.value.columns)
+    return table_shown(tab(at, "Runs"), "changed from the run before")
 
 
 def tab(at, label):
@@ -676,11 +675,7 @@ def test_a_run_the_store_let_go_trains_again_to_the_same_network(app):
     finally:
         store.max_bytes = size
     assert store.get(app.session_state["runs"][0].key) is None
-    table = next(
-        d.value
-        for d in tab(app, "Runs").dataframe
-        if "changed from the run before" in d.value.columns
-    )
+    table = runs_table(app)
     assert table["run"].tolist() == ["#1", "#2 (shown)"]  # its scores stay with the session
     tab(app, "Runs")
     app.selectbox(key="restore_choice").set_value(1).run()

@@ -14,7 +14,7 @@ from textclf.app.source import data_for, upload_id
 from textclf.app.training import Shown, run_of
 from textclf.compare import compare_runs
 from textclf.config import LIST_SETTINGS, format_setting, option_name, setting_changes
-from textclf.text import subject_line
+from textclf.text import markdown_table, subject_line
 
 
 def _restore(shown: Shown) -> None:
@@ -53,21 +53,19 @@ def runs_ui() -> None:
     current = st.session_state.get("run")
     # a heading first: the table's toolbar appears above it, and would cover the tab bar
     st.markdown(f"**This session's {len(runs)} runs**, the latest last")
-    table = pd.DataFrame(
-        [
-            {
-                "run": f"#{r.number}" + (" (shown)" if r == current else ""),
-                "changed from the run before": changes(runs[i - 1] if i else None, r),
-                "test accuracy": r.report.accuracy,
-                "training s": r.train_seconds,
-            }
-            for i, r in enumerate(runs)
-        ]
-    )
-    st.dataframe(
-        table.style.format({"test accuracy": "{:.2%}", "training s": "{:.2f}"}),
-        hide_index=True,
-        width="stretch",
+    st.markdown(  # text a phone wraps: the changes are sentences, not cells to cut
+        markdown_table(
+            ["run", "changed from the run before", "test accuracy", "training s"],
+            [
+                [
+                    f"#{r.number}" + (" (shown)" if r == current else ""),
+                    changes(runs[i - 1] if i else None, r),
+                    f"{r.report.accuracy:.2%}",
+                    f"{r.train_seconds:.2f}",
+                ]
+                for i, r in enumerate(runs)
+            ],
+        )
     )
     st.markdown("**Test accuracy of each run, epoch by epoch**")
     st.altair_chart(charts.runs_chart([(f"#{r.number}", r.history) for r in runs]), width="stretch")
