@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
 import streamlit as st
 
 from textclf.app.cache import derived, key_of
@@ -14,6 +13,7 @@ from textclf.data import Corpus
 from textclf.features import Features
 from textclf.pipeline import Run
 from textclf.serve.store import RunKey
+from textclf.text import markdown_table
 from textclf.trace import graph_dot, trace_step
 from textclf.train import seeded_model
 
@@ -61,20 +61,19 @@ def step_ui(run: Run, corpus: Corpus, features: Features) -> None:
         "**What autograd recorded**, read from `loss.grad_fn` and its `next_functions`, first "
         "to last"
     )
-    ops.dataframe(
-        pd.DataFrame(
+    ops.markdown(  # short tables as text a phone wraps
+        markdown_table(
+            ["#", "grad_fn", "output shape", "reads parameters"],
             [
-                {
-                    "#": i + 1,
-                    "grad_fn": op.name,
-                    "output shape": " × ".join(f"{d:,}" for d in op.output_shape) or "scalar",
-                    "reads parameters": ", ".join(op.parameters),
-                }
+                [
+                    i + 1,
+                    op.name,
+                    " × ".join(f"{d:,}" for d in op.output_shape) or "scalar",
+                    ", ".join(op.parameters),
+                ]
                 for i, op in enumerate(trace.operations)
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
+            ],
+        )
     )
     ops.markdown(
         f"**The loss**: {trace.loss:.4g}, about what a network that has learned nothing scores "
@@ -82,20 +81,19 @@ def step_ui(run: Run, corpus: Corpus, features: Features) -> None:
         f"{len(corpus.label_names)} categories equally likely)"
     )
     st.markdown(f"**After `loss.backward()` and the first `{trace.optimizer}` step**")
-    st.dataframe(
-        pd.DataFrame(
+    st.markdown(
+        markdown_table(
+            ["parameter", "shape", "gradient norm", "moved by"],
             [
-                {
-                    "parameter": p.name,
-                    "shape": " × ".join(f"{d:,}" for d in p.shape),
-                    "gradient norm": p.gradient_norm,
-                    "moved by": p.moved,
-                }
+                [
+                    p.name,
+                    " × ".join(f"{d:,}" for d in p.shape),
+                    f"{p.gradient_norm:.3e}",
+                    f"{p.moved:.3e}",
+                ]
                 for p in trace.parameters
-            ]
-        ).style.format({"gradient norm": "{:.3e}", "moved by": "{:.3e}"}),
-        hide_index=True,
-        width="stretch",
+            ],
+        )
     )
     st.caption(
         f"The batch touched {trace.rows_touched:,} of the word table's {trace.vocabulary:,} rows "
