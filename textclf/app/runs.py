@@ -51,7 +51,6 @@ def runs_ui() -> None:
         st.info("Change a setting in the sidebar: each run is kept here to compare and restore.")
         return
     current = st.session_state.get("run")
-    # a heading first: the table's toolbar appears above it, and would cover the tab bar
     st.markdown(f"**This session's {len(runs)} runs**, the latest last")
     st.markdown(  # text a phone wraps: the changes are sentences, not cells to cut
         markdown_table(
