@@ -82,13 +82,18 @@ def _pinned(command: list[str], cores: str) -> list[str]:
     return ["taskset", "-c", cores, *command] if shutil.which("taskset") else command
 
 
+def _python_of(code: Path) -> str:
+    """code's own .venv's Python where it has one (the code before a change runs with what its
+    requirements installed), else this one."""
+    own = code / ".venv" / "bin" / "python"
+    return str(own) if own.exists() else sys.executable
+
+
 def start_server(code: Path, log: Path) -> tuple[str, subprocess.Popen]:
     """`streamlit run` in code, with code's own .venv where it has one (the code before a change
     runs with what its requirements installed)."""
     port = free_port()
-    own = code / ".venv" / "bin" / "python"
-    python = str(own) if own.exists() else sys.executable
-    command = [python, "-m", "streamlit", "run", "streamlit_app.py",
+    command = [_python_of(code), "-m", "streamlit", "run", "streamlit_app.py",
                "--server.port", str(port), "--server.address", "127.0.0.1",
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
     process = subprocess.Popen(
@@ -147,12 +152,13 @@ http {{
 
 def start_nginx(url: str, code: Path, folder: Path) -> tuple[str, subprocess.Popen]:
     """nginx before the server at url, on the server's core; the address visitors open."""
-    own = code / ".venv" / "bin" / "python"
-    python = str(own) if own.exists() else sys.executable
-    static = subprocess.run(
-        [python, "-c", "import os, streamlit; print(os.path.dirname(streamlit.__file__))"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip() + "/static/static"  # fmt: skip
+    where = "import os, streamlit; print(os.path.dirname(streamlit.__file__))"
+    static = (
+        subprocess.run(
+            [_python_of(code), "-c", where], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        + "/static/static"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     front = free_port()
     conf = folder / "nginx.conf"

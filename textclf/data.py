@@ -39,6 +39,10 @@ class Corpus:
     id_column: str = ""  # a person's file's own id column, if it has one
     test_names: tuple[str, ...] = ()  # the test rows' values in it
 
+    def own_ids(self, positions) -> dict[str, list[str]]:
+        """{id column: the test rows' own ids} for a table's columns, or {} without one."""
+        return {self.id_column: [self.test_names[p] for p in positions]} if self.test_names else {}
+
     def test_label(self, position: int) -> str:
         """How the page names a test text: the file's own id, else its position."""
         return self.test_names[position] if self.test_names else f"#{position}"

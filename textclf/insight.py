@@ -18,7 +18,7 @@ from textclf.data import Corpus
 from textclf.features import Features, weigh_counts
 from textclf.metrics import Report, evaluate
 from textclf.predict import Classifier
-from textclf.snapshots import principal_axes
+from textclf.snapshots import principal_axes, projected, unit_rows
 from textclf.train import predict_logits
 
 TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
@@ -61,17 +61,15 @@ def header_artefacts(words: list[str], posts: list[str], share: float = 0.5) -> 
 
 
 def hidden_map(classifier: Classifier, X: sp.csr_matrix) -> np.ndarray:
-    """Each row's last-hidden-layer activations, scaled to unit length (a long post's counts make
-    its activations large without changing their direction), projected to 2-D by PCA."""
+    """Each row's last-hidden-layer activations, scaled to unit length (unit_rows), projected to
+    2-D by PCA."""
     model = classifier.model
     model.eval()
     with torch.no_grad():
         hidden = torch.cat([model.hidden_activations(posts) for posts in Posts.chunks(X)])
-    hidden = hidden / hidden.norm(dim=1, keepdim=True).clamp(min=1e-12)
+    hidden = unit_rows(hidden)
     mean, axes, _ = principal_axes(hidden)  # the replay's PCA: both maps drawn alike
-    points = np.zeros((hidden.shape[0], 2), dtype=np.float32)
-    points[:, : axes.shape[1]] = ((hidden - mean) @ axes).numpy()
-    return points
+    return projected(hidden, mean, axes)
 
 
 def baseline_report(corpus: Corpus, features: Features) -> Report:

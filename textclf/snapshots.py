@@ -74,7 +74,7 @@ class SnapshotRecorder:
         predicted = torch.cat(predicted).numpy()
         confusion = np.bincount(self.y * classes + predicted, minlength=classes * classes)
         drawn = torch.cat(drawn)  # (posts, hidden)
-        drawn = drawn / drawn.norm(dim=1, keepdim=True).clamp(min=1e-12)  # as insight.hidden_map
+        drawn = unit_rows(drawn)
         answer = np.full(classes, np.nan, dtype=np.float32)
         if self.probe is not None:
             answer = torch.softmax(model(Posts.every(self.probe))[0], 0).numpy()
@@ -101,11 +101,9 @@ class SnapshotRecorder:
             return None
         hidden = torch.from_numpy(np.stack(self.hidden)).float()  # (E, posts, H)
         mean, axes, explained = principal_axes(hidden[-1])
-        points = np.zeros(hidden.shape[:2] + (2,), dtype=np.float32)
-        points[..., : axes.shape[1]] = ((hidden - mean) @ axes).numpy()
         return Snapshots(
             epochs=np.array(self.epochs, dtype=np.int32),
-            points=points,
+            points=projected(hidden, mean, axes),
             posts=self.posts,
             labels=self.y[self.posts],
             confusions=np.stack(self.confusions),
@@ -113,6 +111,20 @@ class SnapshotRecorder:
             probe_probabilities=np.stack(self.answers).astype(np.float32),
             explained=np.pad(explained, (0, 2 - explained.size)),
         )
+
+
+def unit_rows(hidden: torch.Tensor) -> torch.Tensor:
+    """Activations scaled to unit length: a long post's counts make them large without changing
+    their direction, which is what a map of posts shows."""
+    return hidden / hidden.norm(dim=-1, keepdim=True).clamp(min=1e-12)
+
+
+def projected(X: torch.Tensor, mean: torch.Tensor, axes: torch.Tensor) -> np.ndarray:
+    """X's rows on principal_axes' axes, as (..., 2) points: a second axis of zeros if there is
+    only one."""
+    points = np.zeros(X.shape[:-1] + (2,), dtype=np.float32)
+    points[..., : axes.shape[1]] = ((X - mean) @ axes).numpy()
+    return points
 
 
 def principal_axes(X: torch.Tensor, k: int = 2) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:

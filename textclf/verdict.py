@@ -40,6 +40,14 @@ def one_category(predicted: np.ndarray, labels: tuple[str, ...], config: TrainCo
     )
 
 
+def what_went_wrong(
+    predicted: np.ndarray, labels: tuple[str, ...], history: list[EpochRecord], config: TrainConfig
+) -> str:
+    """One sentence for a run that failed, or "": one category for everything names the cause
+    itself, so the loss is told only when that is not the case."""
+    return one_category(predicted, labels, config) or loss_blew_up(history, config)
+
+
 def loss_blew_up(history: list[EpochRecord], config: TrainConfig) -> str:
     """A sentence when the training loss rose far above the untrained network's (epoch 0), with
     how often it rose; else "". At a learning rate too high a network may still end up fair,

@@ -14,6 +14,8 @@ from textclf.pipeline import Run
 from textclf.snapshots import PROBE
 from textclf.text import markdown_literal
 
+SHOWN_WORDS = 12  # of a text's known words, in its table: enough to read, short on a phone
+
 
 def network_ui(run: Run) -> None:
     layers = derived(run, "layers", lambda: layer_table(run.classifier.model))
@@ -69,10 +71,10 @@ def forward_ui(run: Run) -> None:
         st,
         run,
         ("words", text),
-        lambda: (["word", kind], [[w.word, w.value] for w in trace.inputs[:12]]),
+        lambda: (["word", kind], [[w.word, w.value] for w in trace.inputs[:SHOWN_WORDS]]),
     )
-    if len(trace.inputs) > 12:
-        st.caption(f"and {len(trace.inputs) - 12} more.")
+    if len(trace.inputs) > SHOWN_WORDS:
+        st.caption(f"and {len(trace.inputs) - SHOWN_WORDS} more.")
     if trace.unknown_words:
         st.caption(f"{trace.unknown_words} words the network never saw feed nothing.")
     for layer in trace.hidden:

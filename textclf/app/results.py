@@ -79,9 +79,10 @@ def headline_ui(run: Run, previous, corpus: Corpus, features: Features, baseline
         verdict.against_yardstick(report.accuracy, baseline.accuracy, test_posts)
         + (" ComplementNB trained on all the training posts." if share < 1 else "")
     )
-    one = verdict.one_category(run.test_probabilities.argmax(1), report.labels, run.config)
     said = [
-        one or verdict.loss_blew_up(run.history, run.config),  # one cause said once
+        verdict.what_went_wrong(
+            run.test_probabilities.argmax(1), report.labels, run.history, run.config
+        ),
         verdict.overfitting(run.history, test_posts),
     ]
     if previous is not None and previous.config != run.config:  # a setting changed
@@ -238,10 +239,9 @@ def drilldown_ui(key: RunKey, corpus: Corpus) -> None:
     )
     if not len(rows):
         return
-    own_ids = {corpus.id_column: [corpus.test_names[i] for i in rows]} if corpus.test_names else {}
     table = pd.DataFrame(
         {
-            **own_ids,  # the file's own id column first, where it has one
+            **corpus.own_ids(rows),  # the file's own id column first, where it has one
             "post": [int(i) for i in rows],
             "subject": [subject_line(corpus.test_texts[i]) for i in rows],
             f"p({true_label})": run.test_probabilities[rows, labels.index(true_label)].round(4),

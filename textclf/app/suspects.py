@@ -77,8 +77,7 @@ def suspects_ui(run: Run, corpus: Corpus, features: Features) -> None:
             "subject": [subject_line(corpus.test_texts[s.position]) for s in suspects],
             "doubt": [round(s.score, 2) for s in suspects],
             "post": [s.position for s in suspects],
-            **({corpus.id_column: [corpus.test_names[s.position] for s in suspects]}
-               if corpus.test_names else {}),
+            **corpus.own_ids(s.position for s in suspects),
         }
     )  # fmt: skip
     chosen = st.dataframe(
