@@ -151,8 +151,10 @@ def test_a_confusion_cell_lists_exactly_its_posts(app, corpus):
         )
         count = run.report.confusion[labels.index(true), labels.index(guess)]
         assert len(expected) == count > 0
-        listed = next(d.value for d in app.dataframe if "subject" in d.value.columns)
-        assert sorted(listed["post"]) == sorted(expected.tolist())
+        listed = post_list_shown(app, "subject")
+        assert sorted(positions(listed)) == sorted(expected.tolist())
+        surest = listed["p(called)"].astype(float).tolist()
+        assert surest == sorted(surest, reverse=True)  # the surest first, as the caption says
         assert any(
             f"{count} test posts of {markdown_literal(true)}" in c.value for c in app.caption
         )
@@ -550,6 +552,18 @@ def tab(at, label):
     return next(t for t in at.tabs if t.label == label)
 
 
+def post_list_shown(block, column: str) -> pd.DataFrame:
+    """A list of posts with that column, its first rows and those in its expander as one table."""
+    shown = [table_cells(m.value) for m in block.markdown if m.value.startswith("| ")]
+    parts = [t for t in shown if column in t[0]]
+    return pd.DataFrame([row for _, _, *rows in parts for row in rows], columns=parts[0][0])
+
+
+def positions(listed: pd.DataFrame) -> list[int]:
+    """The test posts' positions in a list's "post" column (#12)."""
+    return [int(p.removeprefix("#")) for p in listed["post"]]
+
+
 def table_shown(block, column: str) -> pd.DataFrame:
     """The Markdown table in block with that column, as its reader sees the cells."""
     shown = [table_cells(m.value) for m in block.markdown if m.value.startswith("| ")]
@@ -649,7 +663,7 @@ def test_two_runs_are_compared_post_by_post(app):
     only_a, only_b = (right_a & ~right_b).sum(), (right_b & ~right_a).sum()
     said = f"A got {only_a} posts right that B missed; B got {only_b}"
     assert any(said in m.value for m in session.markdown)
-    posts = next(d.value for d in session.dataframe if "A says" in d.value.columns)
+    posts = post_list_shown(session, "A says")
     assert len(posts) == (a.test_probabilities.argmax(1) != b.test_probabilities.argmax(1)).sum()
 
 
@@ -827,16 +841,23 @@ def test_make_an_exercise_builds_the_link_a_student_opens():
 def test_suspect_labels_on_demand_list_posts_the_network_doubts(app):
     tab(app, "Where it goes wrong")
     find = next(b for b in app.button if b.label == "Find suspect labels")
-    assert not [d for d in app.dataframe if "doubt" in d.value.columns]  # not before asked
+    assert not [m for m in app.markdown if "| doubt |" in m.value]  # not before asked
     find.click().run()
     assert not app.exception
-    table = next(d for d in app.dataframe if "doubt" in d.value.columns).value
+    table = post_list_shown(app, "doubt")
     assert 0 < len(table) <= 30
-    assert list(table["doubt"]) == sorted(table["doubt"], reverse=True)
-    assert (table["given"] != table["network's guess"]).all()
-    corpus_labels = set(current_run(app).report.labels)
-    assert set(table["given"]) <= corpus_labels
+    doubt = table["doubt"].astype(float).tolist()
+    assert doubt == sorted(doubt, reverse=True)
+    given, guess = zip(*table["given → network's guess"].str.split(" → "), strict=True)
+    assert all(g != n for g, n in zip(given, guess, strict=True))
+    assert set(given) | set(guess) <= set(current_run(app).report.labels)
     assert any("not proof" in c.value for c in app.caption)
+    first = positions(table)[0]  # Read post opens the most suspect, with its words
+    assert any(
+        m.value.startswith(f"**Post {markdown_literal(f'#{first}')}**, labelled")
+        for m in app.markdown
+    )
+    assert not app.dataframe  # every list a phone wraps: no data grid on the page
 
 
 def test_a_change_within_the_noise_between_seeds_says_so_with_its_numbers(app, corpus, features):
@@ -884,8 +905,8 @@ def test_the_drilldown_names_posts_by_the_files_own_id_column(app):
     use_own_file(app, "with-ids.csv", delimited(rows, ["msg_id", "subject", "group"]).encode())
     assert not app.exception and not app.error
     tab(app, "Where it goes wrong")
-    cell = next(d for d in app.dataframe if "subject" in d.value.columns).value
-    assert list(cell.columns[:2]) == ["msg_id", "post"] and len(cell)
+    cell = post_list_shown(app, "subject")
+    assert list(cell.columns[:2]) == ["msg_id", "subject"] and len(cell)
     texts = {own_id: text for own_id, text, _ in rows}  # the file's own pairing
     for own_id, subject in zip(cell["msg_id"], cell["subject"], strict=True):
         assert subject == subject_line(texts[own_id])

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from textclf.text import markdown_table
+
 TITLE, TRY_IT = "title", "try_it"  # the keyed containers the phone's layout moves
 SIDEBAR_STATUS = "sidebar_status"  # a training's progress atop the settings, on a phone
 LAYER_TABLE = "layer_table"  # the network tab's table of layers, keyed for the phone's rule
@@ -13,6 +15,13 @@ LAYER_COLUMNS = ("layer", "module", "in → out", "weight as stored", "parameter
 NOT_ON_A_PHONE = ("module", "then")  # what a phone's width leaves out of it
 _HIDDEN_CELLS = ", ".join(f":nth-child({LAYER_COLUMNS.index(c) + 1})" for c in NOT_ON_A_PHONE)
 PHONE = "max-width: 640px"  # Streamlit's own breakpoint for stacking columns
+FIRST_ROWS = 10  # a list of posts shows these; the rest wait in an expander
+_LIST = "post_list"  # keyed f"{_LIST}{n}_{name}": on a phone, its first n columns
+_PHONE_KEEPS = range(1, 6)
+_LIST_RULES = "\n".join(
+    f'  [class*="st-key-{_LIST}{n}_"] :is(th, td):nth-child(n+{n + 1}) {{ display: none; }}'
+    for n in _PHONE_KEEPS
+)
 
 _STYLE = f"""<style>
 .st-key-{TITLE} h4 {{ display: none; }}
@@ -26,6 +35,9 @@ _STYLE = f"""<style>
   }}
   .st-key-{SIDEBAR_STATUS} {{ background: #f0f2f6; padding: 0.25rem 0; }}
   .st-key-{LAYER_TABLE} :is(th, td):is({_HIDDEN_CELLS}) {{ display: none; }}
+{_LIST_RULES}
+  /* a long word (a group's name, a grad_fn) breaks rather than push a table past the edge */
+  [data-testid="stMarkdownContainer"] :is(th, td) {{ overflow-wrap: anywhere; }}
   .st-key-{TITLE} h1, .st-key-{TITLE} [data-testid="stCaptionContainer"] {{ display: none; }}
   .st-key-{TITLE} h4 {{
     display: block; padding: 0; font-size: 1.05rem;
@@ -55,3 +67,14 @@ def title(subject: str) -> None:
     """The page's title about subject (Markdown-safe), and its one-line form for a phone."""
     st.title(f"Watch a neural network learn to sort {subject}")
     st.markdown(f"#### Watch a network learn: {subject}")
+
+
+def post_list(name: str, columns: list[str], rows: list[list], phone_keeps: int) -> None:
+    """Posts as a Markdown table a phone wraps, with no data grid: the first rows, the rest in an
+    expander. Columns are in the order a phone keeps them; it shows the first phone_keeps."""
+    assert phone_keeps in _PHONE_KEEPS
+    with st.container(key=f"{_LIST}{phone_keeps}_{name}"):
+        st.markdown(markdown_table(columns, rows[:FIRST_ROWS]))
+        if len(rows) > FIRST_ROWS:
+            with st.expander(f"The other {len(rows) - FIRST_ROWS:,}"):
+                st.markdown(markdown_table(columns, rows[FIRST_ROWS:]))

@@ -4,7 +4,6 @@ the yardstick beside it), then the deeper tabs' "how it learned" and "where it g
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from textclf import charts, verdict
@@ -17,6 +16,7 @@ from textclf.app.cache import (
     own_file_texts,
     vega_lite,
 )
+from textclf.app.layout import post_list
 from textclf.app.source import file_bytes
 from textclf.app.suspects import suspects_ui
 from textclf.app.training import curve_places, curves, heavy_work, run_of
@@ -228,32 +228,35 @@ def drilldown_ui(key: RunKey, corpus: Corpus) -> None:
     predicted_label = right.selectbox(  # keyed by the row: its default follows the row
         "Predicted group", labels, index=int(default), key=f"cell_predicted_{true_label}"
     )
-    predicted = run.test_probabilities.argmax(1)
+    true_at, predicted_at = labels.index(true_label), labels.index(predicted_label)
+    probabilities = run.test_probabilities
     rows = np.flatnonzero(
-        (corpus.test_labels == labels.index(true_label))
-        & (predicted == labels.index(predicted_label))
+        (corpus.test_labels == true_at) & (probabilities.argmax(1) == predicted_at)
     )
+    true_named, called = markdown_literal(true_label), markdown_literal(predicted_label)
     st.caption(
-        f"{len(rows)} test posts of {markdown_literal(true_label)} that the network called "
-        f"{markdown_literal(predicted_label)}."
-    )
+        f"{len(rows)} test posts of {true_named} that the network called {called}, the surest "
+        "first" + (f": p(true group) is its probability for {true_named}, p(called) for {called}."
+                   if true_at != predicted_at else ".")
+    )  # fmt: skip
     if not len(rows):
         return
-    table = pd.DataFrame(
-        {
-            **corpus.own_ids(rows),  # the file's own id column first, where it has one
-            "post": [int(i) for i in rows],
-            "subject": [subject_line(corpus.test_texts[i]) for i in rows],
-            f"p({true_label})": run.test_probabilities[rows, labels.index(true_label)].round(4),
-            f"p({predicted_label})": run.test_probabilities[
-                rows, labels.index(predicted_label)
-            ].round(4),
-        }
-    )
-    st.dataframe(table, hide_index=True, width="stretch", height=min(400, 36 + 35 * len(rows)))
+    rows = rows[np.argsort(-probabilities[rows, predicted_at], kind="stable")]
+    own = corpus.own_ids(rows)  # the file's own id column first, where it has one
+    shown = {true_at: "p(true group)", predicted_at: "p(called)"}  # one column on the diagonal
+    post_list(
+        "cell",
+        [*own, "subject", *shown.values(), "post"],
+        [
+            [*(ids[n] for ids in own.values()), subject_line(corpus.test_texts[i]),
+             *(float(probabilities[i, j]) for j in shown), f"#{i}"]
+            for n, i in enumerate(rows)
+        ],
+        phone_keeps=len(own) + 1 + len(shown),
+    )  # fmt: skip
     chosen = st.selectbox(
         "Explain post",
-        table["post"],
+        rows,
         format_func=lambda i: f"{corpus.test_label(i)}: {subject_line(corpus.test_texts[i])}",
         key="cell_post",
     )

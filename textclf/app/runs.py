@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 
-import pandas as pd
 import streamlit as st
 
 from textclf import charts
+from textclf.app.layout import post_list
 from textclf.app.settings import apply_preset
 from textclf.app.source import data_for, upload_id
 from textclf.app.training import Shown, run_of
 from textclf.compare import compare_runs
 from textclf.config import LIST_SETTINGS, format_setting, option_name, setting_changes
 from textclf.text import markdown_table, subject_line
+
+LISTED = 500  # the posts two runs disagree on that the page lists
 
 
 def _restore(shown: Shown) -> None:
@@ -165,21 +167,27 @@ def compare_ui() -> None:
         return
     labels = found.labels
     corpus, _ = data_for(a.config, a.data_source)  # the test posts both were scored on
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "post": d.index,
-                    "subject": subject_line(corpus.test_texts[d.index]),
-                    "true group": labels[d.true_label],
-                    "A says": f"{labels[d.answer_a]} ({d.probability_a:.0%})",
-                    "B says": f"{labels[d.answer_b]} ({d.probability_b:.0%})",
-                    "right": {"a": "A", "b": "B", "neither": "neither"}[d.right],
-                }
-                for d in found.disagreements[:500]
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-        height=min(400, 36 + 35 * len(found.disagreements)),
+
+    def says(answer: int, probability: float, right: bool) -> str:
+        return f"{labels[answer]} ({probability:.0%})" + (" ✓" if right else "")
+
+    st.caption(
+        "✓ marks the run that got the post right; each answer is given with the run's probability"
+        + (
+            f". The first {LISTED} of {len(found.disagreements):,} are listed."
+            if len(found.disagreements) > LISTED
+            else "."
+        )
     )
+    post_list(
+        "disagreements",
+        ["subject", "A says", "B says", "true group", "post"],
+        [
+            [subject_line(corpus.test_texts[d.index]),
+             says(d.answer_a, d.probability_a, d.right == "a"),
+             says(d.answer_b, d.probability_b, d.right == "b"),
+             labels[d.true_label], corpus.test_label(d.index)]
+            for d in found.disagreements[:LISTED]
+        ],
+        phone_keeps=3,
+    )  # fmt: skip

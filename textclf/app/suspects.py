@@ -3,10 +3,10 @@ never saw that label, each a click away from its text and the words that decided
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from textclf.app.cache import LIMITS, derived, key_of, own_file_texts
+from textclf.app.layout import post_list
 from textclf.app.source import file_bytes
 from textclf.app.training import heavy_work
 from textclf.budget import estimate
@@ -70,33 +70,31 @@ def suspects_ui(run: Run, corpus: Corpus, features: Features) -> None:
     if not suspects:
         st.caption("None: every test post got its own label back.")
         return
-    table = pd.DataFrame(  # the labels first: what a phone's narrow screen shows
-        {
-            "given": [s.given for s in suspects],
-            "network's guess": [s.guess for s in suspects],
-            "subject": [subject_line(corpus.test_texts[s.position]) for s in suspects],
-            "doubt": [round(s.score, 2) for s in suspects],
-            "post": [s.position for s in suspects],
-            **corpus.own_ids(s.position for s in suspects),
-        }
+    own = corpus.own_ids(s.position for s in suspects)  # the file's own ids first
+    post_list(
+        "suspects",
+        [*own, "given → network's guess", "subject", "doubt", "post"],
+        [
+            [*(ids[n] for ids in own.values()), f"{s.given} → {s.guess}",
+             subject_line(corpus.test_texts[s.position]), float(s.score), f"#{s.position}"]
+            for n, s in enumerate(suspects)
+        ],
+        phone_keeps=len(own) + 2,
     )  # fmt: skip
-    chosen = st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        height=min(400, 36 + 35 * len(table)),
-        on_select="rerun",
-        selection_mode="single-row",
-        key="suspect_chosen",
-        column_config={"doubt": st.column_config.NumberColumn(
-            help="Minus the log of the probability the out-of-sample network gave the label: "
-            "4.6 is 1%, 9.2 is 0.01%")},
-    )  # fmt: skip
-    rows = chosen.selection.rows
-    if not rows:
-        st.caption("Choose a row to read the post and see which words decided.")
-        return
-    suspect = suspects[rows[0]]
+    st.caption(
+        "Doubt: minus the log of the probability the out-of-sample network gave the label "
+        "(4.6 is 1%, 9.2 is 0.01%)."
+    )
+    chosen = st.selectbox(
+        "Read post",
+        range(len(suspects)),
+        format_func=lambda n: (
+            f"{corpus.test_label(suspects[n].position)}: {suspects[n].given} → "
+            f"{suspects[n].guess}, {subject_line(corpus.test_texts[suspects[n].position])}"
+        ),
+        key="suspect_read",
+    )
+    suspect = suspects[chosen]
     post = corpus.test_texts[suspect.position]
     answer = run.report.labels[int(run.test_probabilities[suspect.position].argmax())]
     named = markdown_literal(corpus.test_label(suspect.position))
