@@ -22,11 +22,15 @@ from textclf.app import (
     training,
     try_it,
 )
-from textclf.memory import return_large_blocks_at_once
-from textclf.pipeline import training_problems
-from textclf.text import markdown_literal
+from textclf.fast.threads import set_threads_for_training
+from textclf.io.text import markdown_literal
+from textclf.serve.budget import hosted_problems
+from textclf.serve.memory import return_large_blocks_at_once
 
-return_large_blocks_at_once()  # the process-wide allocator setting: let-go runs leave the process
+# the process-wide settings, made here once: the allocator's (let-go runs leave the process) and
+# torch's threads (one beside the C kernels)
+return_large_blocks_at_once()
+set_threads_for_training()
 st.set_page_config(page_title="textclf · watch a network learn", page_icon="🧠", layout="wide")
 
 layout.phone_first()
@@ -56,7 +60,7 @@ share.link_notice_ui()
 share.task_ui()  # a teacher's exercise: its task, as plain text, above the results
 config = settings.checked_config(chosen)
 corpus, features = source.vectorised_ui(config, own)
-problems = training_problems(config, features)
+problems = hosted_problems(config, features)
 if problems:
     st.warning("These settings cannot train: " + "; ".join(problems))
     st.stop()

@@ -53,8 +53,8 @@ def big_file(folder: Path) -> Path:
 def known_words() -> list[str]:
     """Words the tutorial's network knows, so that every one of them is explained."""
     sys.path.insert(0, str(ROOT))
-    from textclf.config import TUTORIAL
-    from textclf.pipeline import load_and_vectorise
+    from textclf.learn.config import TUTORIAL
+    from textclf.learn.pipeline import load_and_vectorise
 
     _, features = load_and_vectorise(TUTORIAL)
     return sorted(w for w in features.vectorizer.vocabulary_ if w.isalpha())

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from textclf.config import TUTORIAL
-from textclf.data import DataUnavailable, has_newsgroups, load_newsgroups
-from textclf.features import fit_features
-from textclf.pipeline import run
+from tests.runs import run
+from textclf.learn.config import TUTORIAL
+from textclf.learn.data import DataUnavailable, has_newsgroups, load_newsgroups
+from textclf.learn.features import fit_features
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from textclf.data import load_newsgroups
+from textclf.learn.data import load_newsgroups
 
 SUBJECT_GROUPS = (
     "comp.sys.mac.hardware",

@@ -12,14 +12,14 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 from tests.realfiles import SUBJECT_GROUPS, delimited, subject_rows
+from tests.runs import run
 from tests.test_text import table_cells
-from textclf import verdict
 from textclf.app.training import server_store
-from textclf.config import TUTORIAL, WIDTH_STEPS, replace
-from textclf.pipeline import run
-from textclf.splits import repeated_splits
-from textclf.tables import corpus_from_tables, read_table
-from textclf.text import markdown_literal, subject_line
+from textclf.inspect import verdict
+from textclf.inspect.splits import repeated_splits
+from textclf.io.tables import corpus_from_tables, read_table
+from textclf.io.text import markdown_literal, subject_line
+from textclf.learn.config import TUTORIAL, WIDTH_STEPS, replace
 
 APP = str(ROOT / "streamlit_app.py")
 
@@ -619,8 +619,8 @@ def first_batch_loss(config, corpus, features) -> float:
     import torch
     from torch import nn
 
-    from textclf.batches import Batches
-    from textclf.train import seeded_model, share_of
+    from textclf.learn.batches import Batches
+    from textclf.learn.train import seeded_model, share_of
 
     X, y = share_of(features.X_train, corpus.train_labels, config.train_share, config.seed)
     posts, targets = next(iter(Batches(X, y, config.batch_size, config.seed)))
@@ -776,7 +776,7 @@ def test_a_persons_file_is_the_pages_subject(app, subjects_csv):
 
 
 def test_the_page_shows_whether_its_probabilities_can_be_trusted(app):
-    from textclf.calibration import reliability
+    from textclf.learn.calibration import reliability
 
     run = current_run(app)
     found = reliability(run.test_probabilities, run.test_labels)

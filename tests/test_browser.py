@@ -15,13 +15,13 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import ROOT
 from tests.realfiles import delimited, saying_rows, subject_rows
+from tests.runs import run
 from tests.serving import streamlit_server
-from textclf.config import TUTORIAL, replace
-from textclf.features import fit_features
-from textclf.persist import load_classifier
-from textclf.pipeline import run
-from textclf.tables import corpus_from_tables, read_table
-from textclf.text import unlinked
+from textclf.io.persist import load_classifier
+from textclf.io.tables import corpus_from_tables, read_table
+from textclf.io.text import unlinked
+from textclf.learn.config import TUTORIAL, replace
+from textclf.learn.features import fit_features
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"

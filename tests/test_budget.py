@@ -8,9 +8,9 @@ import sys
 import pytest
 
 from tests.conftest import ROOT
-from textclf.budget import Limits, estimate
-from textclf.config import BEST_ACCURACY, NEWSGROUPS, TUTORIAL, replace
-from textclf.pipeline import load_and_vectorise, training_problems
+from textclf.learn.config import BEST_ACCURACY, NEWSGROUPS, TUTORIAL, replace
+from textclf.learn.pipeline import load_and_vectorise
+from textclf.serve.budget import Limits, estimate, hosted_problems
 
 HEAVY = dict(hidden=1024, layers=4, epochs=200, batch_size=1)  # a stranger's link, reported
 
@@ -22,7 +22,7 @@ def twenty():
 
 def test_the_heaviest_settings_are_refused_with_what_to_lower(features, twenty):
     for data in (features, twenty):
-        problems = training_problems(replace(TUTORIAL, **HEAVY), data, Limits())
+        problems = hosted_problems(replace(TUTORIAL, **HEAVY), data, Limits())
         assert len(problems) == 2, problems
         memory, time = problems
         assert "MB" in memory and "lower the hidden units or the vocabulary size" in memory
@@ -32,7 +32,7 @@ def test_the_heaviest_settings_are_refused_with_what_to_lower(features, twenty):
 def test_the_demos_own_settings_fit_a_small_host(features, twenty):
     for data in (features, twenty):
         for config in (TUTORIAL, BEST_ACCURACY, replace(TUTORIAL, optimizer="sgd")):
-            assert training_problems(config, data, Limits()) == [], config
+            assert hosted_problems(config, data, Limits()) == [], config
 
 
 def test_limits_come_from_the_environment_and_zero_lifts_them(monkeypatch, features):
@@ -41,15 +41,17 @@ def test_limits_come_from_the_environment_and_zero_lifts_them(monkeypatch, featu
     monkeypatch.setenv("TEXTCLF_CONCURRENT_RUNS", "not a number")
     limits = Limits.from_environment()
     assert (limits.run_mb, limits.run_seconds, limits.concurrent_runs) == (0, 100000, 0)
-    assert training_problems(replace(TUTORIAL, hidden=1024, epochs=2), features, limits) == []
+    assert hosted_problems(replace(TUTORIAL, hidden=1024, epochs=2), features, limits) == []
 
 
 MEASURE = """
 import json, sys
 import torch._dynamo  # imported by the first optimiser of a process: not the run's own cost
-from textclf.config import TUTORIAL, NEWSGROUPS, replace
-from textclf.memory import release_freed_memory
-from textclf.pipeline import load_and_vectorise, run
+from textclf.learn.config import TUTORIAL, NEWSGROUPS, replace
+from textclf.serve.memory import release_freed_memory
+from textclf.learn.pipeline import load_and_vectorise
+from textclf.fast.optimizers import make_optimizer
+from textclf.inspect.snapshots import watched_run
 def kilobytes(name):
     return int(next(l for l in open("/proc/self/status") if l.startswith(name)).split()[1])
 config = replace(TUTORIAL, categories=NEWSGROUPS, **json.loads(sys.argv[1]))
@@ -57,7 +59,7 @@ corpus, features = load_and_vectorise(config)
 release_freed_memory()
 open("/proc/self/clear_refs", "w").write("5")  # the peak from here on: training's alone
 before = kilobytes("VmRSS")
-run(config, corpus, features)
+watched_run(config, corpus, features, optimizer_for=make_optimizer)  # as the app trains
 print((kilobytes("VmHWM") - before) * 1024)
 """
 

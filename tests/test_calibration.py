@@ -4,8 +4,8 @@ against a reference written out here from the definition, on real runs' probabil
 import numpy as np
 import pytest
 
-from textclf.calibration import reliability
-from textclf.insight import baseline_report
+from textclf.inspect.insight import baseline_report
+from textclf.learn.calibration import reliability
 
 
 def reference(probabilities, labels, bins=10):

@@ -8,9 +8,9 @@ import pytest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from tests.test_calibration import reference
-from textclf.card import model_card
 from textclf.cli import main
-from textclf.insight import baseline_report
+from textclf.inspect.card import model_card
+from textclf.inspect.insight import baseline_report
 
 
 def section(card: str, title: str) -> str:

@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.modelfiles import altered, inflated
 from tests.realfiles import delimited, saying_rows, subject_rows
-from textclf.tables import corpus_from_tables, read_table
+from textclf.io.tables import corpus_from_tables, read_table
 
 
 def textclf(*args, stdin=None, env=None):
@@ -122,7 +122,7 @@ def test_predict_refuses_a_file_that_is_not_a_model(tmp_path):
 
 @pytest.fixture(scope="module")
 def model_bytes(tutorial_run):
-    from textclf.persist import classifier_to_bytes
+    from textclf.io.persist import classifier_to_bytes
 
     return classifier_to_bytes(tutorial_run.classifier)
 
@@ -336,7 +336,7 @@ def test_offline_archive_gives_the_same_network_as_the_cache(tmp_path, official_
 
 @pytest.mark.slow
 def test_the_new_knobs_train_from_the_command_line_and_the_model_keeps_them(tmp_path):
-    from textclf.persist import load_classifier
+    from textclf.io.persist import load_classifier
 
     model = tmp_path / "tanh.pt"
     result = textclf(

@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix
 
-from textclf.compare import compare_runs
-from textclf.config import TUTORIAL, replace
-from textclf.data import Corpus
-from textclf.features import fit_features
-from textclf.pipeline import run
+from tests.runs import run
+from textclf.inspect.compare import compare_runs
+from textclf.learn.config import TUTORIAL, replace
+from textclf.learn.data import Corpus
+from textclf.learn.features import fit_features
 
 
 @pytest.fixture(scope="module")

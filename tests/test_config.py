@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from textclf.config import (
+from textclf.learn.config import (
     TUTORIAL,
     TrainConfig,
     format_setting,

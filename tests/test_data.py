@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
-from textclf.config import TUTORIAL
-from textclf.data import DataUnavailable, install_archive, load_newsgroups
+from textclf.learn.config import TUTORIAL
+from textclf.learn.data import DataUnavailable, install_archive, load_newsgroups
 
 
 def test_tutorial_groups_have_the_known_sizes(corpus):
@@ -19,7 +19,7 @@ def test_tutorial_groups_have_the_known_sizes(corpus):
 
 
 def test_all_twenty_groups_load():
-    from textclf.config import NEWSGROUPS
+    from textclf.learn.config import NEWSGROUPS
 
     full = load_newsgroups(NEWSGROUPS)
     assert (len(full.train_texts), len(full.test_texts)) == (11314, 7532)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from textclf.explain import explain, highlighted_markdown, token_spans
+from textclf.inspect.explain import explain, highlighted_markdown, token_spans
 
 SENTENCE = "The pitcher threw a fastball and the batter hit a home run in the ninth inning"
 
@@ -29,8 +29,8 @@ def test_contributions_equal_removing_the_word(tutorial_run):
 
 
 def test_tfidf_contributions_equal_removing_the_word(corpus):
-    from textclf.config import TUTORIAL, replace
-    from textclf.pipeline import run
+    from tests.runs import run
+    from textclf.learn.config import TUTORIAL, replace
 
     classifier = run(replace(TUTORIAL, features="tfidf", epochs=2), corpus).classifier
     explanation = explain(classifier, SENTENCE)

@@ -9,10 +9,10 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.realfiles import delimited, subject_rows
-from textclf.config import TUTORIAL, TrainConfig, replace
-from textclf.export import OwnData, OwnFile, own_data, training_script
-from textclf.pipeline import run
-from textclf.tables import corpus_from_tables, read_table
+from tests.runs import run
+from textclf.io.export import OwnData, OwnFile, own_data, training_script
+from textclf.io.tables import corpus_from_tables, read_table
+from textclf.learn.config import TUTORIAL, TrainConfig, replace
 
 
 def textclf_code(*args) -> subprocess.CompletedProcess:
@@ -100,7 +100,7 @@ def test_the_script_reads_column_names_with_spaces_around_them_as_train_does(tmp
 
 def build_config(args: list[str]) -> TrainConfig:
     from textclf.cli import build_parser
-    from textclf.config import config_fields
+    from textclf.learn.config import config_fields
 
     parsed = build_parser().parse_args(["code", *args])
     return TrainConfig(**{name: getattr(parsed, name) for name in config_fields()})

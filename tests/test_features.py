@@ -2,7 +2,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-from textclf.features import fit_features
+from textclf.learn.features import fit_features
 
 
 def test_vocabulary_comes_from_training_posts_only(corpus, features):

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from textclf.files import FileRefused, read_capped
+from textclf.io.files import FileRefused, read_capped
 
 
 def test_a_regular_file_is_read_whole(tmp_path):

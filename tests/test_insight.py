@@ -1,7 +1,7 @@
 from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
-from textclf.insight import baseline_report, header_artefacts, hidden_map, top_words
+from textclf.inspect.insight import baseline_report, header_artefacts, hidden_map, top_words
 
 
 def test_top_words_name_each_topic(tutorial_run):

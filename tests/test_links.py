@@ -1,7 +1,7 @@
 from urllib.parse import parse_qs
 
-from textclf.config import TUTORIAL, replace
-from textclf.links import MAX_LINK_TEXT, MAX_TASK_CHARS, link_query, read_link
+from textclf.io.links import MAX_LINK_TEXT, MAX_TASK_CHARS, link_query, read_link
+from textclf.learn.config import TUTORIAL, replace
 
 
 def test_a_link_round_trips_every_setting():
@@ -88,7 +88,7 @@ def test_the_new_knobs_travel_in_a_link():
 def test_widgets_read_only_what_the_notice_says_is_used():
     """A link's values the notice calls ignored must not reach the URL-bound widgets (Streamlit
     would read `2.5` as 2), and the command line's comma form reaches them as a list."""
-    from textclf.links import widget_values
+    from textclf.io.links import widget_values
 
     params = {
         "epochs": ["2.5"],

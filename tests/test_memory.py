@@ -4,9 +4,9 @@ resident size."""
 import gc
 import weakref
 
-from textclf.config import TUTORIAL, replace
-from textclf.memory import resident_bytes
-from textclf.pipeline import run
+from tests.runs import run
+from textclf.learn.config import TUTORIAL, replace
+from textclf.serve.memory import resident_bytes
 from textclf.serve.store import RunKey, RunStore
 from textclf.serve.turns import Turns
 

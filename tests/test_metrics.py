@@ -1,7 +1,7 @@
 import numpy as np
 from sklearn.metrics import f1_score
 
-from textclf.metrics import evaluate
+from textclf.learn.metrics import evaluate
 
 
 def test_report_matches_the_test_predictions(corpus, tutorial_run):

@@ -5,8 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from textclf.batches import Batches, Posts
-from textclf.model import MLP, WordLayer
+from textclf.learn.batches import Batches, Posts
+from textclf.learn.model import MLP, WordLayer
 
 
 def _dense_twin(layer: WordLayer) -> nn.Linear:

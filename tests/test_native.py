@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from textclf import native
-from textclf.config import TUTORIAL, replace
-from textclf.explain import explain
-from textclf.native.build import _compiler
-from textclf.pipeline import run
-from textclf.predict import predict_text
+from tests.runs import run
+from textclf.fast import native
+from textclf.fast.native.build import _compiler
+from textclf.inspect.explain import explain
+from textclf.learn.config import TUTORIAL, replace
+from textclf.learn.predict import predict_text
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_compiler = pytest.mark.skipif(
     _compiler() is None, reason="no C compiler here (or TEXTCLF_NATIVE=0): nothing to build"
 )
 LOAD = (
-    "import sys; from textclf import native; from textclf.native import build;"
+    "import sys; from textclf.fast import native; from textclf.fast.native import build;"
     "print(native.library() is not None, build._LOADED[0]._name)"
 )
 

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from textclf.config import TUTORIAL, replace
-from textclf.model import MLP
-from textclf.network import architecture, forward_trace, layer_table, network_dot
-from textclf.pipeline import run
+from tests.runs import run
+from textclf.inspect.network import architecture, forward_trace, layer_table, network_dot
+from textclf.learn.config import TUTORIAL, replace
+from textclf.learn.model import MLP
 
 POST = "The pitcher threw three strikes and the crowd cheered the home run. Run, run!"
 
@@ -60,7 +60,7 @@ def test_forward_trace_gives_the_classifiers_answer(tutorial_run):
 
 
 def test_forward_trace_follows_the_settings(corpus):
-    from textclf.features import fit_features
+    from textclf.learn.features import fit_features
 
     tfidf = fit_features(corpus, "tfidf", max_features=3000)
     config = replace(TUTORIAL, features="tfidf", max_features=3000, layers=3, hidden=24,

@@ -10,13 +10,13 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from textclf import native
-from textclf.batches import Batches, Posts
-from textclf.config import TUTORIAL, replace
-from textclf.model import MLP
-from textclf.optim import RowAdam, dense_rows
-from textclf.optimizers import backend_name, make_optimizer
-from textclf.train import predict_logits, train
+from textclf.fast import native
+from textclf.fast.optim import RowAdam, dense_rows
+from textclf.fast.optimizers import make_optimizer
+from textclf.learn.batches import Batches, Posts
+from textclf.learn.config import TUTORIAL, replace
+from textclf.learn.model import MLP
+from textclf.learn.train import backend_name, predict_logits, train, tutorial_optimizer
 
 BACKENDS = ["plain", "native"]
 
@@ -26,15 +26,10 @@ def _optimizer(backend: str, model: MLP, X, lr: float) -> torch.optim.Optimizer:
         kernels = native.library()
         if kernels is None:
             pytest.skip("no C compiler here (or TEXTCLF_NATIVE=0): the native path is off")
-        from textclf.native.rowadam import NativeRowAdam
+        from textclf.fast.native.rowadam import NativeRowAdam
 
         return NativeRowAdam(model, kernels, X, lr=lr)
     return RowAdam(model, lr=lr, dense_rows=10)
-
-
-def dense_adam(config, model, matrix=None) -> torch.optim.Optimizer:
-    """The oracle: torch.optim.Adam on the full gradient of every weight."""
-    return torch.optim.Adam(model.parameters(), lr=config.lr)
 
 
 @pytest.mark.slow
@@ -84,7 +79,7 @@ def test_native_row_adam_gives_the_same_table_whatever_the_number_of_threads(fea
     kernels = native.library()
     if kernels is None:
         pytest.skip("no C compiler here (or TEXTCLF_NATIVE=0): the native path is off")
-    from textclf.native.rowadam import NativeRowAdam
+    from textclf.fast.native.rowadam import NativeRowAdam
 
     X = features.X_train
     rng = np.random.default_rng(0)
@@ -115,7 +110,7 @@ def test_native_code_is_handed_only_arrays_it_may_read(features):
     kernels = native.library()
     if kernels is None:
         pytest.skip("no C compiler here (or TEXTCLF_NATIVE=0): the native path is off")
-    from textclf.native.rowadam import NativeRowAdam
+    from textclf.fast.native.rowadam import NativeRowAdam
 
     X = features.X_train
     model = MLP(X.shape[1], 3, hidden=8)
@@ -199,7 +194,7 @@ def test_training_tracks_dense_adam_on_real_posts(corpus, features, backend):
     config = replace(TUTORIAL, epochs=2)
     args = (features.X_train, corpus.train_labels, features.X_test, corpus.test_labels, 3)
     fast = train(config, *args, optimizer_for=functools.partial(make_optimizer, backend=backend))
-    exact = train(config, *args, optimizer_for=dense_adam)
+    exact = train(config, *args, optimizer_for=tutorial_optimizer)
     assert fast.backend.startswith("C kernels" if backend == "native" else "PyTorch (row")
     for (name, p), (_, q) in zip(
         fast.model.named_parameters(), exact.model.named_parameters(), strict=True

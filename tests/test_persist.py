@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from tests.modelfiles import altered, inflated
-from textclf.persist import (
+from textclf.io.persist import (
     MAX_LABELS,
     MAX_WORDS,
     ModelFileError,
@@ -33,8 +33,8 @@ def test_saved_model_gives_the_same_probabilities(tutorial_run, corpus, tmp_path
 
 
 def test_tfidf_model_round_trips(corpus, tmp_path):
-    from textclf.config import TUTORIAL, replace
-    from textclf.pipeline import run
+    from tests.runs import run
+    from textclf.learn.config import TUTORIAL, replace
 
     result = run(replace(TUTORIAL, features="tfidf", epochs=1), corpus)
     loaded = classifier_from_bytes(classifier_to_bytes(result.classifier))
@@ -81,8 +81,8 @@ def model_bytes(tutorial_run):
 
 @pytest.fixture(scope="module")
 def tfidf_model_bytes(corpus):
-    from textclf.config import TUTORIAL, replace
-    from textclf.pipeline import run
+    from tests.runs import run
+    from textclf.learn.config import TUTORIAL, replace
 
     config = replace(TUTORIAL, features="tfidf", max_features=2000, hidden=16, epochs=1)
     return classifier_to_bytes(run(config, corpus).classifier)
@@ -238,6 +238,6 @@ def test_the_largest_model_file_allows_the_largest_network_and_no_more():
 
 
 def test_as_many_labels_as_a_table_may_hold():
-    from textclf.tables import MAX_LABELS as TABLE_LABELS
+    from textclf.io.tables import MAX_LABELS as TABLE_LABELS
 
     assert MAX_LABELS == TABLE_LABELS

@@ -1,4 +1,4 @@
-from textclf.predict import predict_text
+from textclf.learn.predict import predict_text
 
 
 def test_baseball_sentence_ranks_baseball_first(tutorial_run):

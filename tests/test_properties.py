@@ -13,14 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.modelfiles import altered, record, records, with_record
-from textclf.config import TrainConfig
-from textclf.explain import explain
-from textclf.features import fit_features
-from textclf.links import read_link
-from textclf.persist import ModelFileError, classifier_from_bytes, classifier_to_bytes
-from textclf.predict import predict_text
-from textclf.tables import DataProblem, corpus_from_tables, read_table
-from textclf.text import UNSAFE_CATEGORIES, printable
+from textclf.inspect.explain import explain
+from textclf.io.links import read_link
+from textclf.io.persist import ModelFileError, classifier_from_bytes, classifier_to_bytes
+from textclf.io.tables import DataProblem, corpus_from_tables, read_table
+from textclf.io.text import UNSAFE_CATEGORIES, printable
+from textclf.learn.config import TrainConfig
+from textclf.learn.features import fit_features
+from textclf.learn.predict import predict_text
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -120,8 +120,8 @@ def test_any_link_gives_usable_settings_and_a_notice_for_the_rest(params):
 @pytest.fixture(scope="module")
 def small_model(corpus) -> bytes:
     """A real model file small enough to alter 150 times: TF-IDF (it holds an idf), 300 words."""
-    from textclf.config import TUTORIAL, replace
-    from textclf.pipeline import run
+    from tests.runs import run
+    from textclf.learn.config import TUTORIAL, replace
 
     config = replace(TUTORIAL, features="tfidf", max_features=300, hidden=8, epochs=1)
     return classifier_to_bytes(run(config, corpus).classifier)

@@ -3,16 +3,14 @@ same settings train once and every follower sees the epochs as they come; a shor
 a long one; a training nobody follows stops part way through an epoch; the store stays within
 its size, and a run it let go trains again to the same network."""
 
-import ast
 import threading
 import time
 
 import pytest
 
-from tests.conftest import ROOT
-from textclf.budget import estimate
-from textclf.config import TUTORIAL, replace
-from textclf.pipeline import run
+from tests.runs import run
+from textclf.learn.config import TUTORIAL, replace
+from textclf.serve.budget import estimate
 from textclf.serve.store import GRACE, RunKey, RunStore
 from textclf.serve.turns import Job, Turns
 
@@ -171,21 +169,3 @@ def test_work_begins_only_while_what_has_begun_fits_in_memory():
     assert began.wait(5)
     turns.leave(big)
     thread.join(timeout=5)
-
-
-def test_hosting_is_optional_below_the_core():
-    """textclf.serve imports the core; nothing of the core imports it (only the page does)."""
-    package = ROOT / "textclf"
-    for path in package.rglob("*.py"):
-        if path.parent.name in ("serve", "app"):
-            continue
-        tree = ast.parse(path.read_text())
-        imported = [
-            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-        ] + [
-            alias.name
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Import)
-            for alias in node.names
-        ]
-        assert not [name for name in imported if name.startswith("textclf.serve")], path

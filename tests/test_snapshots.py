@@ -3,10 +3,10 @@ import pytest
 import torch
 from sklearn.decomposition import PCA
 
-from textclf.batches import Posts
-from textclf.config import TUTORIAL, replace
-from textclf.pipeline import run
-from textclf.snapshots import PROBE, SnapshotRecorder
+from tests.runs import run
+from textclf.inspect.snapshots import PROBE, SnapshotRecorder
+from textclf.learn.batches import Posts
+from textclf.learn.config import TUTORIAL, replace
 
 
 def test_each_epoch_leaves_a_snapshot(tutorial_run, corpus):

@@ -8,7 +8,7 @@ import pytest
 from sklearn.datasets import fetch_20newsgroups
 
 from textclf.cli import main
-from textclf.suspects import rank_suspects
+from textclf.inspect.suspects import rank_suspects
 
 
 def test_the_least_believed_label_comes_first_and_agreed_labels_never():

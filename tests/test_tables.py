@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from tests.realfiles import delimited, saying_rows, subject_rows
-from textclf.features import fit_features
-from textclf.tables import MAX_LABELS, MAX_ROWS, DataProblem, corpus_from_tables, read_table
+from textclf.io.tables import MAX_LABELS, MAX_ROWS, DataProblem, corpus_from_tables, read_table
+from textclf.learn.features import fit_features
 
 
 @pytest.fixture(scope="module")

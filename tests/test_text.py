@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from textclf.text import printable, subject_line
+from textclf.io.text import printable, subject_line
 
 
 def read_back(shown: str) -> str:
@@ -62,7 +62,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_markdown_literal_escapes_every_construct_and_keeps_the_characters(text):
-    from textclf.text import WORD_JOINER, markdown_literal
+    from textclf.io.text import WORD_JOINER, markdown_literal
 
     shown = markdown_literal(text)
     # unescaped, the markdown gives back exactly the text (spaces that began a line aside)
@@ -84,7 +84,7 @@ def test_a_post_is_named_by_its_subject_or_its_first_line(corpus):
 
 def table_cells(markdown: str) -> list[list[str]]:
     """A GFM table's cells as the reader sees them: escapes read, separators and joiners gone."""
-    from textclf.text import WORD_JOINER
+    from textclf.io.text import WORD_JOINER
 
     rows = [re.split(r"(?<!\\)\|", line)[1:-1] for line in markdown.splitlines()]
     return [
@@ -95,7 +95,7 @@ def table_cells(markdown: str) -> list[list[str]]:
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_a_markdown_table_shows_each_cell_literally_and_keeps_its_shape(text):
-    from textclf.text import markdown_table
+    from textclf.io.text import markdown_table
 
     shown = markdown_table(["word", "count"], [[text, 3], ["plain", 12_345]])
     header, rule, *rows = table_cells(shown)
@@ -109,7 +109,7 @@ def test_a_markdown_table_shows_each_cell_literally_and_keeps_its_shape(text):
 def test_a_markdown_table_writes_numbers_as_a_reader_expects():
     import numpy as np
 
-    from textclf.text import markdown_table
+    from textclf.io.text import markdown_table
 
     shown = markdown_table(
         ["category", "probability", "posts", "kept"],

@@ -3,12 +3,12 @@ import pytest
 import torch
 from torch import nn
 
-from textclf.batches import Batches
-from textclf.config import TUTORIAL, replace
-from textclf.model import MLP
-from textclf.pipeline import run
-from textclf.trace import graph_dot, trace_step
-from textclf.train import share_of
+from tests.runs import run
+from textclf.inspect.trace import graph_dot, trace_step
+from textclf.learn.batches import Batches
+from textclf.learn.config import TUTORIAL, replace
+from textclf.learn.model import MLP
+from textclf.learn.train import share_of
 
 
 def graph_names(loss: torch.Tensor) -> list[str]:

@@ -4,9 +4,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from textclf.config import TUTORIAL, replace
-from textclf.pipeline import run
-from textclf.train import train
+from tests.runs import run
+from textclf.learn import pipeline
+from textclf.learn.config import TUTORIAL, replace
+from textclf.learn.train import train
 
 
 def test_tutorial_network_reaches_the_accuracy_target(corpus, features, tutorial_run):
@@ -14,6 +15,16 @@ def test_tutorial_network_reaches_the_accuracy_target(corpus, features, tutorial
     for seed in (1, 2):
         accuracies.append(run(replace(TUTORIAL, seed=seed), corpus, features).report.accuracy)
     assert np.median(accuracies) >= 0.94, accuracies
+
+
+def test_the_tutorial_alone_trains_with_torch_adam_to_the_same_accuracy(corpus, features):
+    """textclf.learn on its own, as a reader runs it: pipeline.run with PyTorch's Adam stepping
+    every weight, no textclf.fast. It learns as the fast path does, within the seeds' noise."""
+    alone = pipeline.run(TUTORIAL, corpus, features)
+    assert alone.backend == "PyTorch (Adam, full table)"
+    assert alone.snapshots is None  # watching is the panels' (inspect.snapshots.watched_run)
+    assert alone.report.accuracy >= 0.94, alone.report.accuracy
+    assert alone.history[0].loss == pytest.approx(math.log(3), abs=0.1)
 
 
 def test_same_config_gives_the_same_numbers(corpus, features):
@@ -55,7 +66,7 @@ def test_should_stop_ends_training_between_epochs(corpus, features):
 
 
 def test_layers_dropout_and_tfidf_train(corpus):
-    from textclf.features import fit_features
+    from textclf.learn.features import fit_features
 
     tfidf = fit_features(corpus, "tfidf", max_features=8000)
     config = replace(
@@ -117,7 +128,7 @@ def test_weight_decay_keeps_the_weights_smaller(corpus, features):
 
 
 def test_a_smaller_share_of_the_training_posts_is_used_per_category(corpus, features):
-    from textclf.train import share_of
+    from textclf.learn.train import share_of
 
     X, y = share_of(features.X_train, corpus.train_labels, 0.2, seed=0)
     counts, full = np.bincount(y), np.bincount(corpus.train_labels)

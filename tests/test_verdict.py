@@ -6,16 +6,16 @@ import math
 import numpy as np
 import pytest
 
-from textclf.config import TUTORIAL, replace
-from textclf.pipeline import run
-from textclf.train import EpochRecord
-from textclf.verdict import (
+from tests.runs import run
+from textclf.inspect.verdict import (
     accuracy_noise,
     against_yardstick,
     loss_blew_up,
     one_category,
     overfitting,
 )
+from textclf.learn.config import TUTORIAL, replace
+from textclf.learn.train import EpochRecord
 
 
 @pytest.fixture(scope="module")

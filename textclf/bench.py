@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from textclf.config import (
+from textclf.fast.threads import available_cores
+from textclf.learn.config import (
     BEST_ACCURACY,
     METADATA,
     NEWSGROUPS,
@@ -27,7 +28,6 @@ from textclf.config import (
     TUTORIAL_CATEGORIES,
     replace,
 )
-from textclf.threads import available_cores
 
 SCENARIOS = {
     "3 groups": (TUTORIAL_CATEGORIES, ()),
@@ -75,8 +75,8 @@ def measure(scenario: str, row: str, reference_epochs: int) -> dict | list[dict]
     import sklearn.datasets  # noqa: F401 - imported here, timed nowhere
     import sklearn.feature_extraction.text  # noqa: F401
 
-    from textclf.data import load_newsgroups
-    from textclf.pipeline import load_and_vectorise
+    from textclf.learn.data import load_newsgroups
+    from textclf.learn.pipeline import load_and_vectorise
 
     categories, remove = SCENARIOS[scenario]
     start = time.perf_counter()
@@ -84,7 +84,7 @@ def measure(scenario: str, row: str, reference_epochs: int) -> dict | list[dict]
     load_seconds = time.perf_counter() - start
     result = {"scenario": scenario, "row": row, "seeds": 1}
     if row == REFERENCE:
-        from textclf.reference import train_tutorial
+        from textclf.inspect.reference import train_tutorial
 
         start = time.perf_counter()
         trained = train_tutorial(corpus, epochs=reference_epochs)
@@ -97,9 +97,10 @@ def measure(scenario: str, row: str, reference_epochs: int) -> dict | list[dict]
             predict_ms=None,
         )
     elif row in (OURS_TUTORIAL, OURS_BEST):
-        from textclf.explain import explain
-        from textclf.pipeline import run
-        from textclf.predict import predict_text
+        from textclf.fast.optimizers import make_optimizer
+        from textclf.inspect.explain import explain
+        from textclf.learn.pipeline import run
+        from textclf.learn.predict import predict_text
 
         base = TUTORIAL if row == OURS_TUTORIAL else BEST_ACCURACY
         backends = set()
@@ -110,7 +111,9 @@ def measure(scenario: str, row: str, reference_epochs: int) -> dict | list[dict]
         accuracies, seconds = [], []
         for seed in SEEDS:
             classifier = None  # one network alive at a time, as in a process that trains once
-            trained = run(replace(config, seed=seed), corpus, features)
+            trained = run(
+                replace(config, seed=seed), corpus, features, optimizer_for=make_optimizer
+            )
             accuracies.append(trained.report.accuracy)
             seconds.append(trained.train_seconds)
             backends.add(trained.backend)
@@ -259,16 +262,11 @@ def _format_ratios(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def dense_adam(config, model, matrix=None):
-    """The oracle: torch.optim.Adam on the full gradient of every weight, as the tutorial."""
-    return torch.optim.Adam(model.parameters(), lr=config.lr)
-
-
 def exact_adam_accuracy(scenario: str) -> float:
     """Median test accuracy of the tutorial config trained with dense gradients and torch Adam."""
-    from textclf.data import load_newsgroups
-    from textclf.features import fit_features
-    from textclf.train import evaluate, train
+    from textclf.learn.data import load_newsgroups
+    from textclf.learn.features import fit_features
+    from textclf.learn.train import evaluate, train, tutorial_optimizer
 
     categories, remove = SCENARIOS[scenario]
     corpus = load_newsgroups(categories, remove)
@@ -283,7 +281,7 @@ def exact_adam_accuracy(scenario: str) -> float:
             corpus.test_labels,
             len(corpus.label_names),
             initial_rows=features.alphabetical,
-            optimizer_for=dense_adam,
+            optimizer_for=tutorial_optimizer,
         )
         scores.append(evaluate(trained.model, features.X_test, corpus.test_labels)[0])
     return statistics.median(scores)

@@ -6,7 +6,9 @@ import argparse
 import json
 import sys
 
-from textclf.config import (
+from textclf.io.links import EXERCISE_PARAMETERS
+from textclf.io.text import printable
+from textclf.learn.config import (
     ACTIVATIONS,
     FEATURE_KINDS,
     NEWSGROUPS,
@@ -17,8 +19,6 @@ from textclf.config import (
     parse_setting,
     settings_problems,
 )
-from textclf.links import EXERCISE_PARAMETERS
-from textclf.text import printable
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,7 +40,7 @@ def _setting(name: str):
 
 
 def _fraction(text: str) -> float:
-    from textclf.tables import TEST_SIZE_RANGE
+    from textclf.io.tables import TEST_SIZE_RANGE
 
     low, high = TEST_SIZE_RANGE
     try:
@@ -64,8 +64,13 @@ def _split_seed(text: str) -> int:
 
 def _load_corpus(args: argparse.Namespace, config: TrainConfig):
     """The texts to train on: the person's file, or 20 Newsgroups (from the archive if given)."""
-    from textclf.data import has_newsgroups, install_archive, load_newsgroups, writable_data_home
-    from textclf.tables import corpus_from_tables, read_table
+    from textclf.io.tables import corpus_from_tables, read_table
+    from textclf.learn.data import (
+        has_newsgroups,
+        install_archive,
+        load_newsgroups,
+        writable_data_home,
+    )
 
     if args.data:
         test_table = read_table(args.test_data) if args.test_data else None
@@ -207,9 +212,10 @@ class _Refused(Exception):
 def _loaded(args: argparse.Namespace):
     """The config train's options describe, with its data, checked as a training would be.
     Raises _Refused with the one line to print."""
-    from textclf.data import DataUnavailable
-    from textclf.pipeline import load_and_vectorise, training_problems
-    from textclf.tables import DataProblem
+    from textclf.io.tables import DataProblem
+    from textclf.learn.data import DataUnavailable
+    from textclf.learn.pipeline import load_and_vectorise
+    from textclf.serve.budget import hosted_problems
 
     command = f"python -m textclf {args.command}"
     _note_exercise(args)
@@ -230,7 +236,7 @@ def _loaded(args: argparse.Namespace):
         raise _Refused(f"{command}: {error}", code=1) from None
     for note in corpus.notes:
         print(f"note: {printable(note)}", file=sys.stderr)
-    problems = training_problems(config, features)
+    problems = hosted_problems(config, features)
     if problems:
         if any("the limit" in problem for problem in problems):  # here, the person sets them
             problems.append("the limits are TEXTCLF_RUN_MB and TEXTCLF_RUN_SECONDS (0 lifts them)")
@@ -241,7 +247,8 @@ def _loaded(args: argparse.Namespace):
 def _trained(args: argparse.Namespace, quiet: bool):
     """The run train's options describe, with its data (vectorised, and the texts as loaded):
     epochs printed as they pass (on stderr when stdout carries the result)."""
-    from textclf.pipeline import run
+    from textclf.fast.optimizers import make_optimizer
+    from textclf.learn.pipeline import run
 
     config, corpus, features, texts = _loaded(args)
     progress = sys.stderr if quiet else sys.stdout
@@ -255,7 +262,8 @@ def _trained(args: argparse.Namespace, quiet: bool):
             flush=True,
         )
 
-    return run(config, corpus, features, on_epoch=on_epoch), corpus, features, texts
+    found = run(config, corpus, features, on_epoch=on_epoch, optimizer_for=make_optimizer)
+    return found, corpus, features, texts
 
 
 def _refusing(command):
@@ -273,7 +281,7 @@ def _refusing(command):
 
 @_refusing
 def _train(args: argparse.Namespace) -> int:
-    from textclf.persist import save_classifier
+    from textclf.io.persist import save_classifier
 
     result, *_ = _trained(args, quiet=args.json)
     if args.save:
@@ -303,15 +311,22 @@ def _train(args: argparse.Namespace) -> int:
 @_refusing
 def _card(args: argparse.Namespace) -> int:
     """Trains the run and prints its model card (Markdown) on stdout."""
-    from textclf.card import model_card
-    from textclf.insight import baseline_report
-    from textclf.links import link_query
-    from textclf.suspects import count_suspects, out_of_sample_log_probabilities, rank_suspects
+    from textclf.fast.optimizers import make_optimizer
+    from textclf.inspect.card import model_card
+    from textclf.inspect.insight import baseline_report
+    from textclf.inspect.suspects import (
+        count_suspects,
+        out_of_sample_log_probabilities,
+        rank_suspects,
+    )
+    from textclf.io.links import link_query
 
     result, corpus, features, texts = _trained(args, quiet=True)
     suspects = None
     if not args.no_suspects:  # the texts as loaded keep the training texts the folds need
-        log_probabilities = out_of_sample_log_probabilities(result.config, texts)
+        log_probabilities = out_of_sample_log_probabilities(
+            result.config, texts, optimizer_for=make_optimizer
+        )
         suspects = count_suspects(
             rank_suspects(log_probabilities, texts.test_labels, texts.label_names)
         )
@@ -328,11 +343,12 @@ def _card(args: argparse.Namespace) -> int:
 @_refusing
 def _suspects(args: argparse.Namespace) -> int:
     """The suspect-label ranking: K-fold within the test set, each fold trained as train would."""
-    from textclf.suspects import out_of_sample_log_probabilities, rank_suspects
+    from textclf.fast.optimizers import make_optimizer
+    from textclf.inspect.suspects import out_of_sample_log_probabilities, rank_suspects
 
     if args.top < 1:
         raise _Refused(f"python -m textclf suspects: error: --top: {args.top} is not 1 or more")
-    from textclf.data import default_test_positions
+    from textclf.learn.data import default_test_positions
 
     config, _, _, corpus = _loaded(args)  # the texts as loaded, the training texts kept
 
@@ -340,7 +356,9 @@ def _suspects(args: argparse.Namespace) -> int:
         print(f"fold {done}/{folds}", file=sys.stderr, flush=True)
 
     try:
-        probabilities = out_of_sample_log_probabilities(config, corpus, on_fold=on_fold)
+        probabilities = out_of_sample_log_probabilities(
+            config, corpus, on_fold=on_fold, optimizer_for=make_optimizer
+        )
     except ValueError as error:
         raise _Refused(f"python -m textclf suspects: error: {error}") from None
     found = rank_suspects(probabilities, corpus.test_labels, corpus.label_names, args.top)
@@ -359,8 +377,8 @@ def _suspects(args: argparse.Namespace) -> int:
 
 def _code(args: argparse.Namespace) -> int:
     """Prints the plain PyTorch script of the run `train` would make with these options."""
-    from textclf.export import own_data, training_script
-    from textclf.tables import DataProblem
+    from textclf.io.export import own_data, training_script
+    from textclf.io.tables import DataProblem
 
     def refuse(message: str) -> int:
         print(f"python -m textclf code: error: {message}", file=sys.stderr)
@@ -391,9 +409,9 @@ def _code(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from textclf.explain import explain
-    from textclf.persist import ModelFileError, load_classifier
-    from textclf.predict import MAX_TEXT_CHARS, predict_text
+    from textclf.inspect.explain import explain
+    from textclf.io.persist import ModelFileError, load_classifier
+    from textclf.learn.predict import MAX_TEXT_CHARS, predict_text
 
     # one character past the limit is enough for predict_text to say the text is too long
     text = sys.stdin.read(MAX_TEXT_CHARS + 1) if args.text == "-" else args.text
@@ -437,6 +455,10 @@ def _predict(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] != ["code"]:  # the others train or run a network
+        from textclf.fast.threads import set_threads_for_training
+
+        set_threads_for_training()  # the one process-wide setting the command line makes
     if argv[:1] == ["bench"]:  # its own options: python -m textclf bench --help
         from textclf.bench import main as bench
 

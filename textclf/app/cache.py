@@ -12,19 +12,20 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from textclf import export
-from textclf.budget import MB, Limits
-from textclf.config import TrainConfig
-from textclf.data import Corpus
-from textclf.features import Features
-from textclf.insight import baseline_report
-from textclf.metrics import Report
-from textclf.pipeline import Run, load_and_vectorise
+from textclf.fast.threads import available_cores
+from textclf.inspect.insight import baseline_report
+from textclf.io import export
+from textclf.io.tables import Table, corpus_from_tables, read_table
+from textclf.io.text import markdown_table
+from textclf.learn.config import TrainConfig
+from textclf.learn.data import Corpus
+from textclf.learn.features import Features
+from textclf.learn.metrics import Report
+from textclf.learn.pipeline import Run, load_and_vectorise
+from textclf.serve.budget import MB, Limits
+from textclf.serve.memory import release_freed_memory
 from textclf.serve.store import RunKey, RunStore
 from textclf.serve.turns import Turns
-from textclf.tables import Table, corpus_from_tables, read_table
-from textclf.text import markdown_table
-from textclf.threads import available_cores
 
 LIMITS = Limits.from_environment()
 
@@ -116,11 +117,19 @@ def newsgroups(
 ) -> tuple[Corpus, Features]:
     """Without their training texts (22 MB for all 20 groups, dead weight in every cached copy);
     the test texts stay for the cell drill-down and the "random test post" button."""
-    return load_and_vectorise(
+    return vectorised(
         TrainConfig(
             categories=categories, remove=remove, features=features, max_features=max_features
         )
     )
+
+
+def vectorised(config: TrainConfig, corpus: Corpus | None = None) -> tuple[Corpus, Features]:
+    """load_and_vectorise, and what it freed given back to the system before a training's peak
+    (a server process stays)."""
+    found = load_and_vectorise(config, corpus)
+    release_freed_memory()
+    return found
 
 
 # Four files of at most the upload limit, for as long as someone works on them: a person's file
@@ -140,7 +149,7 @@ def own_file(
     """Not copied per read (cache_resource): the runs of one file share one corpus. own names
     the bytes by their digests."""
     corpus = own_file_texts(own, _data, _test_data)
-    return load_and_vectorise(TrainConfig(features=features, max_features=max_features), corpus)
+    return vectorised(TrainConfig(features=features, max_features=max_features), corpus)
 
 
 def own_file_texts(

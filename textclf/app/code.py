@@ -8,10 +8,10 @@ import streamlit as st
 from textclf.app import cache
 from textclf.app.cache import OwnData
 from textclf.app.source import LIMITS, file_bytes
-from textclf.config import TrainConfig, replace
-from textclf.export import training_script
-from textclf.tables import DataProblem
-from textclf.text import markdown_literal
+from textclf.io.export import training_script
+from textclf.io.tables import DataProblem
+from textclf.io.text import markdown_literal
+from textclf.learn.config import TrainConfig, replace
 
 
 def code_ui(config: TrainConfig, own: OwnData | None) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from textclf.text import markdown_table
+from textclf.io.text import markdown_table
 
 TITLE, TRY_IT = "title", "try_it"  # the keyed containers the phone's layout moves
 SIDEBAR_STATUS = "sidebar_status"  # a training's progress atop the settings, on a phone

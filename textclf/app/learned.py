@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from textclf import charts
 from textclf.app.cache import chart, derived
 from textclf.app.settings import key
-from textclf.config import METADATA
-from textclf.data import Corpus
-from textclf.features import Features
-from textclf.insight import header_artefacts, hidden_map, top_words
-from textclf.pipeline import Run
-from textclf.text import markdown_literal, subject_line
+from textclf.inspect import charts
+from textclf.inspect.insight import header_artefacts, hidden_map, top_words
+from textclf.io.text import markdown_literal, subject_line
+from textclf.learn.config import METADATA
+from textclf.learn.data import Corpus
+from textclf.learn.features import Features
+from textclf.learn.pipeline import Run
 
 
 def insight(run: Run, corpus: Corpus, features: Features) -> dict:

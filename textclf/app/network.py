@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from textclf import charts
 from textclf.app.cache import chart, derived, markdown_table_of
 from textclf.app.layout import LAYER_COLUMNS, LAYER_TABLE
-from textclf.explain import MAX_EXPLAINED_CHARS
-from textclf.network import forward_trace, layer_table, network_dot
-from textclf.pipeline import Run
-from textclf.snapshots import PROBE
-from textclf.text import markdown_literal
+from textclf.inspect import charts
+from textclf.inspect.explain import MAX_EXPLAINED_CHARS
+from textclf.inspect.network import forward_trace, layer_table, network_dot
+from textclf.inspect.snapshots import PROBE
+from textclf.io.text import markdown_literal
+from textclf.learn.pipeline import Run
 
 SHOWN_WORDS = 12  # of a text's known words, in its table: enough to read, short on a phone
 

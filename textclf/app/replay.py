@@ -9,11 +9,11 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from textclf import charts
 from textclf.app.cache import chart
 from textclf.app.training import run_of
+from textclf.inspect import charts
+from textclf.io.text import markdown_literal
 from textclf.serve.store import RunKey
-from textclf.text import markdown_literal
 
 PLAY_EVERY = 0.8  # seconds per epoch while playing
 

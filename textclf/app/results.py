@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from textclf import charts, verdict
 from textclf.app.cache import (
     chart,
     derived,
@@ -20,17 +19,19 @@ from textclf.app.layout import post_list
 from textclf.app.source import file_bytes
 from textclf.app.suspects import suspects_ui
 from textclf.app.training import curve_places, curves, heavy_work, run_of
-from textclf.budget import estimate
-from textclf.config import replace
-from textclf.data import Corpus
-from textclf.explain import explain, highlighted_markdown
-from textclf.features import Features
-from textclf.metrics import Report
-from textclf.network import architecture
-from textclf.pipeline import Run
+from textclf.fast.optimizers import make_optimizer
+from textclf.inspect import charts, verdict
+from textclf.inspect.explain import explain, highlighted_markdown
+from textclf.inspect.network import architecture
+from textclf.inspect.splits import SPLITS, repeated_splits
+from textclf.io.text import markdown_literal, subject_line
+from textclf.learn.config import replace
+from textclf.learn.data import Corpus
+from textclf.learn.features import Features
+from textclf.learn.metrics import Report
+from textclf.learn.pipeline import Run
+from textclf.serve.budget import estimate
 from textclf.serve.store import RunKey
-from textclf.splits import SPLITS, repeated_splits
-from textclf.text import markdown_literal, subject_line
 
 
 def headline_ui(run: Run, previous, corpus: Corpus, features: Features, baseline: Report) -> None:
@@ -122,6 +123,7 @@ def splits_ui(run: Run, features: Features, test_posts: int) -> None:
                 on_split=lambda done, splits: progress.progress(
                     done / splits, text=f"{done} of {splits} splits trained…"
                 ),
+                optimizer_for=make_optimizer,
             )
             progress.empty()
         return scores

@@ -7,14 +7,14 @@ import dataclasses
 
 import streamlit as st
 
-from textclf import charts
 from textclf.app.layout import post_list
 from textclf.app.settings import apply_preset
 from textclf.app.source import data_for, upload_id
 from textclf.app.training import Shown, run_of
-from textclf.compare import compare_runs
-from textclf.config import LIST_SETTINGS, format_setting, option_name, setting_changes
-from textclf.text import markdown_table, subject_line
+from textclf.inspect import charts
+from textclf.inspect.compare import compare_runs
+from textclf.io.text import markdown_table, subject_line
+from textclf.learn.config import LIST_SETTINGS, format_setting, option_name, setting_changes
 
 LISTED = 500  # the posts two runs disagree on that the page lists
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from textclf.config import (
+from textclf.io.links import LinkReading
+from textclf.learn.config import (
     ACTIVATIONS,
     BEST_ACCURACY,
     FEATURE_KINDS,
@@ -21,7 +22,6 @@ from textclf.config import (
     option_name,
     settings_problems,
 )
-from textclf.links import LinkReading
 
 
 def key(name: str) -> str:

@@ -10,21 +10,21 @@ import streamlit as st
 from textclf.app.cache import key_of, server_store
 from textclf.app.settings import LABELS, key
 from textclf.app.suspects import SUSPECTS
-from textclf.card import model_card
-from textclf.config import config_fields
-from textclf.data import Corpus
-from textclf.links import (
+from textclf.inspect.card import model_card
+from textclf.inspect.suspects import count_suspects
+from textclf.io.links import (
     MAX_TASK_CHARS,
     TEXT_PARAMETER,
     link_query,
     read_link,
     widget_values,
 )
-from textclf.metrics import Report
-from textclf.persist import classifier_to_bytes
-from textclf.pipeline import Run
-from textclf.suspects import count_suspects
-from textclf.text import markdown_literal
+from textclf.io.persist import classifier_to_bytes
+from textclf.io.text import markdown_literal
+from textclf.learn.config import config_fields
+from textclf.learn.data import Corpus
+from textclf.learn.metrics import Report
+from textclf.learn.pipeline import Run
 
 
 def apply_link_once() -> None:

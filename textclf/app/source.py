@@ -11,11 +11,17 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from textclf.app import cache
 from textclf.app.cache import LIMITS, OwnData
-from textclf.config import TrainConfig
-from textclf.data import Corpus, DataUnavailable, data_home, install_archive, writable_data_home
-from textclf.features import Features
-from textclf.tables import MAX_FILE_MB, TEST_SIZE_RANGE, DataProblem
-from textclf.text import markdown_literal
+from textclf.io.tables import MAX_FILE_MB, TEST_SIZE_RANGE, DataProblem
+from textclf.io.text import markdown_literal
+from textclf.learn.config import TrainConfig
+from textclf.learn.data import (
+    Corpus,
+    DataUnavailable,
+    data_home,
+    install_archive,
+    writable_data_home,
+)
+from textclf.learn.features import Features
 
 OWN_FILE_TYPES = ["csv", "tsv", "tab", "txt", "jsonl", "ndjson", "json"]
 

@@ -9,13 +9,13 @@ import streamlit as st
 
 from textclf.app.cache import derived, key_of
 from textclf.app.training import heavy_work
-from textclf.data import Corpus
-from textclf.features import Features
-from textclf.pipeline import Run
+from textclf.inspect.trace import graph_dot, trace_step
+from textclf.io.text import markdown_table
+from textclf.learn.data import Corpus
+from textclf.learn.features import Features
+from textclf.learn.pipeline import Run
+from textclf.learn.train import seeded_model
 from textclf.serve.store import RunKey
-from textclf.text import markdown_table
-from textclf.trace import graph_dot, trace_step
-from textclf.train import seeded_model
 
 
 def _ask(key: RunKey) -> None:

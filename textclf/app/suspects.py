@@ -9,14 +9,16 @@ from textclf.app.cache import LIMITS, derived, key_of, own_file_texts
 from textclf.app.layout import post_list
 from textclf.app.source import file_bytes
 from textclf.app.training import heavy_work
-from textclf.budget import estimate
-from textclf.data import Corpus, load_newsgroups
-from textclf.explain import explain, highlighted_markdown
-from textclf.features import Features
-from textclf.pipeline import Run
+from textclf.fast.optimizers import make_optimizer
+from textclf.inspect.explain import explain, highlighted_markdown
+from textclf.inspect.suspects import FOLDS, out_of_sample_log_probabilities, rank_suspects
+from textclf.io.text import markdown_literal, subject_line
+from textclf.learn.data import Corpus, load_newsgroups
+from textclf.learn.features import Features
+from textclf.learn.pipeline import Run
+from textclf.serve.budget import estimate
+from textclf.serve.memory import release_freed_memory
 from textclf.serve.store import RunKey
-from textclf.suspects import FOLDS, out_of_sample_log_probabilities, rank_suspects
-from textclf.text import markdown_literal, subject_line
 
 SHOWN = 30  # suspects listed on the page (the command line gives any number)
 SUSPECTS = "suspects"  # the store keeps a run's ranking under this name: its card counts them
@@ -56,12 +58,13 @@ def suspects_ui(run: Run, corpus: Corpus, features: Features) -> None:
         with heavy_work(seconds, found.peak_bytes):
             texts = _texts(run)
             progress = st.progress(0.0, text=f"Training network 1 of {FOLDS}…")
+
+            def on_fold(done: int, folds: int) -> None:
+                release_freed_memory()  # the fold's vocabulary and network, before the next's
+                progress.progress(done / folds, text=f"{done} of {folds} networks trained…")
+
             log_probabilities = out_of_sample_log_probabilities(
-                run.config,
-                texts,
-                on_fold=lambda done, folds: progress.progress(
-                    done / folds, text=f"{done} of {folds} networks trained…"
-                ),
+                run.config, texts, on_fold=on_fold, optimizer_for=make_optimizer
             )
             progress.empty()
         return rank_suspects(log_probabilities, texts.test_labels, texts.label_names)

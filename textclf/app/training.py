@@ -12,20 +12,21 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from textclf import charts
 from textclf.app.cache import OwnData, draw_spec, server_store, vega_lite
 from textclf.app.layout import training_status
 from textclf.app.source import data_for
-from textclf.budget import estimate
-from textclf.config import TrainConfig
-from textclf.data import Corpus
-from textclf.features import Features
-from textclf.metrics import Report
-from textclf.pipeline import Run, example_text
-from textclf.pipeline import run as run_training
+from textclf.fast.optimizers import make_optimizer
+from textclf.inspect import charts
+from textclf.inspect.snapshots import watched_run
+from textclf.learn.config import TrainConfig
+from textclf.learn.data import Corpus
+from textclf.learn.features import Features
+from textclf.learn.metrics import Report
+from textclf.learn.pipeline import Run, example_text
+from textclf.learn.train import EpochRecord
+from textclf.serve.budget import estimate
 from textclf.serve.store import RunKey, RunStore, Training
 from textclf.serve.turns import Cancelled, Job
-from textclf.train import EpochRecord
 
 CHART_EVERY = 0.3  # seconds between a page's redraws of the live curves (built once an epoch)
 MAX_RUNS = 8  # remembered per session: keys and scores (the runs themselves are the store's)
@@ -102,13 +103,14 @@ def obtain(key: RunKey, corpus: Corpus, features: Features) -> Run:
         return _shown(training)
 
     def recipe(should_stop, on_epoch) -> Run:
-        found = run_training(
+        found = watched_run(
             key.config,
             corpus,
             features,
+            probe=example_text(corpus, own=key.data is not None),
             on_epoch=on_epoch,
             should_stop=should_stop,
-            probe=example_text(corpus, own=key.data is not None),
+            optimizer_for=make_optimizer,
         )
         found.data_source = key.data
         return found

@@ -6,19 +6,19 @@ import random
 
 import streamlit as st
 
-from textclf import charts
 from textclf.app.cache import chart, derived, key_of
 from textclf.app.layout import TRY_IT
 from textclf.app.share import share_ui
 from textclf.app.source import data_for
-from textclf.data import Corpus
-from textclf.explain import explain, highlighted_markdown
-from textclf.metrics import Report
-from textclf.pipeline import Run
-from textclf.predict import predict_text
+from textclf.inspect import charts
+from textclf.inspect.explain import explain, highlighted_markdown
+from textclf.inspect.snapshots import PROBE
+from textclf.io.text import markdown_literal
+from textclf.learn.data import Corpus
+from textclf.learn.metrics import Report
+from textclf.learn.pipeline import Run
+from textclf.learn.predict import predict_text
 from textclf.serve.store import RunKey
-from textclf.snapshots import PROBE
-from textclf.text import markdown_literal
 
 
 def _fill_random_post(key: RunKey) -> None:

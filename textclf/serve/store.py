@@ -13,11 +13,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from textclf.config import TrainConfig
-from textclf.memory import release_freed_memory
-from textclf.pipeline import Run
+from textclf.learn.config import TrainConfig
+from textclf.learn.pipeline import Run
+from textclf.learn.train import EpochRecord
+from textclf.serve.memory import release_freed_memory
 from textclf.serve.turns import Cancelled, Job, Turns
-from textclf.train import EpochRecord
 
 _NO_MEMORY = "This network does not fit in memory here: use fewer hidden units or words."
 MAX_DERIVED = 64  # things derived from one run, the oldest dropped (computed again if asked)

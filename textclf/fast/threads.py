@@ -1,0 +1,40 @@
+"""How many cores this process may use, and how many threads torch gets for training: set once,
+where a process starts (streamlit_app.py, the command line's main), since torch's are global."""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+
+import torch
+
+from textclf.fast import native
+
+
+@functools.cache
+def available_cores() -> int:
+    """The cores this process may use: its CPU affinity, capped by a container's CPU quota (a
+    hosted demo's container often sees every core of the host but may use only one or two)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 quota: the affinity is the limit
+    return max(1, cores or 1)
+
+
+def set_torch_threads(native: bool) -> int:
+    """Torch threads for a training run. One with the C kernels: torch's small layers do not pay for
+    a second thread, and its spinning OpenMP threads stall on a busy core (bench/README.md); the
+    kernels' own threads do not spin. Without them: every core (more threads than cores contend)."""
+    torch.set_num_threads(1 if native else available_cores())
+    return torch.get_num_threads()
+
+
+def set_threads_for_training() -> int:
+    """set_torch_threads for the optimiser this process trains with: the C kernels where they
+    build (make_optimizer's choice for Adam), else PyTorch's."""
+    return set_torch_threads(native=native.library() is not None)

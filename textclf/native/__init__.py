@@ -1,7 +1,0 @@
-"""Optional C kernels that train the word table faster (NativeRowAdam, an Optimizer). Nothing
-needs them: without a C compiler, or with TEXTCLF_NATIVE=0, training takes the plain PyTorch
-path (textclf.optim.RowAdam), with the same arithmetic."""
-
-from textclf.native.build import forget, library
-
-__all__ = ["forget", "library"]
