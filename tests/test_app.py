@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from sklearn.naive_bayes import ComplementNB
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
@@ -647,6 +648,29 @@ def test_replay_moves_through_the_epochs_of_a_restored_run(app):
     matrices = [chart_data(c) for c in learning.get("vega_lite_chart")]
     cells = next(f for f in matrices if {"true", "predicted", "posts"} <= set(f.columns))
     assert cells["posts"].tolist() == first.snapshots.confusions[1].ravel().tolist()
+
+
+def test_a_first_run_is_compared_post_by_post_with_complementnb(app, corpus, features):
+    """With one run, Two runs compared sets the network beside the yardstick: scikit-learn's
+    ComplementNB fitted here on the same features, its answers counted against the network's."""
+    network = current_run(app)
+    session = tab(app, "Runs")
+    assert session.selectbox(key="compare_b").value == 0  # the yardstick, the only other
+    nb = ComplementNB(alpha=0.1).fit(features.X_train, corpus.train_labels)
+    theirs = nb.predict(features.X_test)
+    assert [m.value for m in session.metric] == [
+        f"{network.report.accuracy:.2%}",
+        f"{(theirs == corpus.test_labels).mean():.2%}",
+    ]
+    ours = network.test_probabilities.argmax(1)
+    right_a, right_b = ours == corpus.test_labels, theirs == corpus.test_labels
+    said = (
+        f"A got {(right_a & ~right_b).sum()} posts right that B missed; "
+        f"B got {(right_b & ~right_a).sum()}"
+    )
+    assert any(said in m.value for m in session.markdown)
+    assert any("B is scikit-learn's ComplementNB" in c.value for c in session.caption)
+    assert len(post_list_shown(session, "A says")) == (ours != theirs).sum()
 
 
 def test_two_runs_are_compared_post_by_post(app):

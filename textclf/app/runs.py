@@ -7,16 +7,19 @@ import dataclasses
 
 import streamlit as st
 
+from textclf.app.cache import derived
 from textclf.app.layout import post_list
 from textclf.app.settings import apply_preset
 from textclf.app.source import data_for, upload_id
 from textclf.app.training import Shown, run_of
 from textclf.inspect import charts
 from textclf.inspect.compare import compare_runs
+from textclf.inspect.insight import YARDSTICK_ALPHA, yardstick_run
 from textclf.io.text import markdown_table, subject_line
 from textclf.learn.config import LIST_SETTINGS, format_setting, option_name, setting_changes
 
 LISTED = 500  # the posts two runs disagree on that the page lists
+YARDSTICK = 0  # Run B's choice for ComplementNB (runs are numbered from 1)
 
 
 def _restore(shown: Shown) -> None:
@@ -73,7 +76,7 @@ def runs_ui() -> None:
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     _follow_the_latest(runs)
     earlier, _ = latest_comparable(runs)
-    chosen = _choose(left, "Run", runs, runs.index(earlier), "restore_choice")
+    chosen = _choose(left, "Run", runs, earlier, "restore_choice")
     right.button("Restore", on_click=_restore, args=(chosen,), disabled=chosen == current)
 
 
@@ -111,51 +114,71 @@ def _follow_the_latest(runs: list[Shown]) -> None:
             st.session_state.pop(key, None)
 
 
-def _choose(column, label: str, runs: list[Shown], index: int, key: str) -> Shown:
-    """A run chosen by its number (a widget hands back a copy of what it holds)."""
+def _choose(
+    column, label: str, runs: list[Shown], default: Shown | None, key: str, yardstick=False
+) -> Shown | None:
+    """A run chosen by its number (a widget hands back a copy of what it holds); None: the
+    yardstick, offered when asked for, and the default given None."""
     by_number = {r.number: r for r in runs}
+    options = [*by_number, *([YARDSTICK] if yardstick else [])]
     number = column.selectbox(
         label,
-        list(by_number),
-        index=index,
-        format_func=lambda n: f"#{n}: {by_number[n].report.accuracy:.2%}",
+        options,
+        index=options.index(YARDSTICK if default is None else default.number),
+        format_func=lambda n: (
+            "ComplementNB, the yardstick"
+            if n == YARDSTICK
+            else f"#{n}: {by_number[n].report.accuracy:.2%}"
+        ),
         key=key,
     )
-    return by_number.get(number, runs[index])
+    return by_number.get(number) if number != YARDSTICK else None
 
 
 def compare_ui() -> None:
-    """Two runs of the session side by side, as LIT's side-by-side mode has them: settings,
-    scores, matrices, and the test posts on which they disagree."""
+    """Two runs of the session side by side, as LIT's side-by-side mode has them, or a run beside
+    ComplementNB: settings, scores, matrices, and the test posts on which they disagree."""
     runs = st.session_state.get("runs", [])
     st.markdown("#### Two runs compared")
-    if len(runs) < 2:
-        st.caption("Train a second run to compare it with the first, post by post.")
+    if not runs:
         return
     left, right = st.columns(2)
     _follow_the_latest(runs)
-    earlier, latest = latest_comparable(runs)
-    shown_a = _choose(left, "Run A", runs, runs.index(earlier), "compare_a")
-    shown_b = _choose(right, "Run B", runs, runs.index(latest), "compare_b")
-    a, b = run_of(shown_a), run_of(shown_b)
+    earlier, latest = latest_comparable(runs) if len(runs) > 1 else (runs[0], None)
+    shown_a = _choose(left, "Run A", runs, earlier, "compare_a")
+    shown_b = _choose(right, "Run B", runs, latest, "compare_b", yardstick=True)
+    a = run_of(shown_a)
+    if shown_b is None:  # the network beside the yardstick, on its own test posts
+        b = derived(a, "yardstick", lambda: yardstick_run(a, *data_for(a.config, a.data_source)))
+    else:
+        b = run_of(shown_b)
     try:
         found = compare_runs(a, b)
     except ValueError as error:
         st.info(str(error))
         return
     left.metric(f"Run A (#{shown_a.number})", f"{found.accuracy[0]:.2%}")
-    right.metric(f"Run B (#{shown_b.number})", f"{found.accuracy[1]:.2%}")
-    differing = [s for s in found.settings if s.differs]
-    st.caption(
-        "What differs: "
-        + (
-            "; ".join(
-                f"{option_name(s.name)} {format_setting(s.a)} → {format_setting(s.b)}"
-                for s in differing
-            )
-            or "nothing: the same settings and seed"
-        )
+    right.metric(
+        "ComplementNB" if shown_b is None else f"Run B (#{shown_b.number})",
+        f"{found.accuracy[1]:.2%}",
     )
+    differing = [s for s in found.settings if s.differs]
+    if shown_b is None:
+        st.caption(
+            f"What differs: B is scikit-learn's ComplementNB (alpha {YARDSTICK_ALPHA}), a linear "
+            "model, on A's features and split; A is the network."
+        )
+    else:
+        st.caption(
+            "What differs: "
+            + (
+                "; ".join(
+                    f"{option_name(s.name)} {format_setting(s.a)} → {format_setting(s.b)}"
+                    for s in differing
+                )
+                or "nothing: the same settings and seed"
+            )
+        )
     for column, confusion in zip((left, right), found.confusion, strict=True):
         column.altair_chart(charts.confusion_chart(confusion, found.labels), width="stretch")
     st.markdown(

@@ -18,10 +18,12 @@ from textclf.learn.calibration import reliability
 from textclf.learn.data import Corpus
 from textclf.learn.features import Features, weigh_counts
 from textclf.learn.metrics import Report, evaluate
+from textclf.learn.pipeline import Run
 from textclf.learn.predict import Classifier
 from textclf.learn.train import predict_logits
 
 TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
+YARDSTICK_ALPHA = 0.1  # ComplementNB's smoothing
 
 
 def top_words(classifier: Classifier, top: int = 10) -> dict[str, list[tuple[str, float]]]:
@@ -72,10 +74,25 @@ def hidden_map(classifier: Classifier, X: sp.csr_matrix) -> np.ndarray:
     return projected(hidden, mean, axes)
 
 
+def yardstick(corpus: Corpus, features: Features) -> ComplementNB:
+    """ComplementNB fitted on the network's own features and split: the linear yardstick."""
+    return ComplementNB(alpha=YARDSTICK_ALPHA).fit(features.X_train, corpus.train_labels)
+
+
 def baseline_report(corpus: Corpus, features: Features) -> Report:
-    """ComplementNB on the network's own features and split: the linear yardstick; its
-    calibration rides along (Report.reliability)."""
-    model = ComplementNB(alpha=0.1).fit(features.X_train, corpus.train_labels)
-    report = evaluate(corpus.test_labels, model.predict(features.X_test), corpus.label_names)
-    calibration = reliability(model.predict_proba(features.X_test), corpus.test_labels)
+    """The yardstick's scores on the test posts; its calibration rides along
+    (Report.reliability)."""
+    probabilities = yardstick(corpus, features).predict_proba(features.X_test)
+    report = evaluate(corpus.test_labels, probabilities.argmax(1), corpus.label_names)
+    calibration = reliability(probabilities, corpus.test_labels)
     return dataclasses.replace(report, reliability=calibration)
+
+
+def yardstick_run(run: Run, corpus: Corpus, features: Features) -> Run:
+    """The yardstick in a run's place, on its test posts, so that compare_runs sets the network
+    beside it post by post. It has no network: no classifier, history or snapshots."""
+    probabilities = yardstick(corpus, features).predict_proba(features.X_test)
+    report = evaluate(corpus.test_labels, probabilities.argmax(1), corpus.label_names)
+    return dataclasses.replace(run, classifier=None, history=[], train_seconds=0.0, report=report,
+                               test_probabilities=probabilities, backend="ComplementNB",
+                               snapshots=None)  # fmt: skip
