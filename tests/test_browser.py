@@ -3,6 +3,7 @@
 Screenshots of each state land in test-artifacts/ (ignored by git).
 """
 
+import math
 import os
 import re
 import time
@@ -89,9 +90,9 @@ def ask(page, text):
 TABS = ("The network", "Watch it learn", "Where it goes wrong", "What it learned", "Runs", "Code")
 # Altair charts each tab shows on the tutorial's three groups: a strip per hidden layer; the
 # replayed map, matrix and example; two confusion matrices, the reliability diagram and a 2 x 2
-# per category; top words per category and the map; none before a second run; none beside the
-# script. Only the open tab is drawn: the others hold none.
-TAB_CHARTS = (2, 3, 2 + 1 + 3, 3 + 1, 0, 0)
+# per category; top words per category and the map; the run's matrix beside ComplementNB's; none
+# beside the script. Only the open tab is drawn: the others hold none.
+TAB_CHARTS = (2, 3, 2 + 1 + 3, 3 + 1, 2, 0)
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 
 
@@ -170,6 +171,15 @@ def test_the_first_visit_reads_in_order_and_fits_the_screen(server, browser, siz
         order = [*headline, *try_it]
     tops = [item.bounding_box()["y"] for item in [*order, page.get_by_role("tab", name=TABS[0])]]
     assert tops == sorted(tops)
+    # the curves start at epoch 0, the seeded network before any step: a loss near ln 3
+    curves = page.get_by_test_id("stVegaLiteChart").first
+    expect(curves.locator("[aria-label^='X-axis titled']").first).to_have_attribute(
+        "aria-label", "X-axis titled 'epoch' for a linear scale with values from 0 to 10"
+    )
+    first_point = curves.locator("[aria-label^='epoch: 0; loss: ']").first.get_attribute(
+        "aria-label"
+    )
+    assert abs(float(first_point.split("loss: ")[1]) - math.log(3)) < 0.1, first_point
     ask(page, "The pitcher threw a fastball and the batter hit a home run")
     answer = page.get_by_text("Most likely: rec.sport.baseball")
     expect(answer).to_be_visible(timeout=30_000)
