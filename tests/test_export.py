@@ -2,6 +2,7 @@
 
 import ast
 import json
+import re
 import subprocess
 import sys
 
@@ -10,7 +11,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.realfiles import delimited, subject_rows
 from tests.runs import run
-from textclf.io.export import OwnData, OwnFile, own_data, training_script
+from textclf.io.export import TEMPLATE, OwnData, OwnFile, own_data, training_script
 from textclf.io.tables import corpus_from_tables, read_table
 from textclf.learn.config import TUTORIAL, TrainConfig, replace
 
@@ -167,6 +168,25 @@ def test_the_script_is_short_formatted_and_needs_no_textclf(config, data):
     if config == TUTORIAL:  # only the code the settings use
         assert "Tfidf" not in script and "Dropout" not in script
         assert "WEIGHT_DECAY" not in script and "TRAIN_SHARE" not in script
+
+
+def test_the_template_is_the_tutorials_script_lint_clean_with_its_parts_marked():
+    """textclf/io/script_template.py is real Python that ruff passes as it is, and, its markers
+    taken out, the very script the tutorial's run exports."""
+    for check in (["check"], ["format", "--check"]):
+        linted = subprocess.run(
+            [sys.executable, "-m", "ruff", *check, str(TEMPLATE)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        assert linted.returncode == 0, linted.stdout + linted.stderr
+    template = TEMPLATE.read_text(encoding="utf-8")
+    about = template.index("# [about]\n"), template.index("# [/about]\n") + len("# [/about]\n")
+    unmarked = template[: about[0]] + template[about[1] :]
+    unmarked = re.sub(r"^ *# \[/?\w+\]\n|  # \[\w+\](?=\n)", "", unmarked, flags=re.M)
+    assert training_script(TUTORIAL) == unmarked
+    assert len(re.findall(r"# \[/\w+\]", template)) >= 6  # the parts a run's settings fill
 
 
 def test_names_from_a_file_stay_names_in_the_script(tmp_path):

@@ -1,13 +1,14 @@
 """A run's settings as one short PyTorch script (torch, scikit-learn, numpy) a learner can read, run
-and change. It repeats the app's run (posts, vocabulary, seeded network, shuffling, optimiser), so
-it prints its accuracy (the app's sparse arithmetic rounds otherwise: a post or two may differ).
-"""
+and change: script_template.py, the tutorial's script, with its marked parts filled. It repeats the
+app's run (posts, vocabulary, seeded network, shuffling, optimiser), so it prints its accuracy."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from string import Template
 
 from textclf.io.text import printable
 from textclf.learn.config import TrainConfig, config_fields, format_setting, option_name
@@ -166,34 +167,24 @@ def _settings(config: TrainConfig, data: OwnData | None) -> str:
     return "\n".join(lines)
 
 
-_DOCSTRING = '''"""A run of textclf's network in plain PyTorch, written by `python -m textclf code`.
+TEMPLATE = Path(__file__).with_name("script_template.py")  # the tutorial's script, parts marked
+_BLOCK = re.compile(
+    r"^(?P<indent> *)# \[(?P<name>\w+)\]\n(?P<body>.*?)^(?P=indent)# \[/(?P=name)\]\n", re.M | re.S
+)
+_LINE = re.compile(r"^(?P<indent> *)\S.*  # \[(?P<name>\w+)\]\n", re.M)
 
-The app's data, vocabulary, initial weights, shuffling and optimiser: it prints the app's test
-accuracy, last. Change a setting and run it again."""
-
-# The app's run:
-'''
-
-_NEWSGROUPS = """\
-# 20 Newsgroups' by-date split; labels number the groups in alphabetical order
-train = fetch_20newsgroups(subset="train", categories=CATEGORIES{remove})
-test = fetch_20newsgroups(subset="test", categories=CATEGORIES{remove})
-names = train.target_names
-train_texts, y_train = train.data, train.target
-test_texts, y_test = test.data, test.target"""
-
-_READ = '''
-def read(path, encoding{delimiter}):
+_READ = Template('''
+def read(path, encoding$delimiter):
     """(texts, labels) of the rows that have both, names and values stripped as the app strips
     them."""
     with open(path, encoding=encoding, newline="") as f:
-{rows}
-    rows = [{{str(name).strip(): value for name, value in row.items()}} for row in rows]
+$rows
+    rows = [{str(name).strip(): value for name, value in row.items()} for row in rows]
     pairs = [[row.get(TEXT), row.get(LABEL)] for row in rows]
     pairs = [["" if v is None else str(v).strip() for v in pair] for pair in pairs]
     pairs = [pair for pair in pairs if all(pair)]
     return [text for text, _ in pairs], [label for _, label in pairs]
-'''
+''')
 _CSV_ROWS = "        rows = list(csv.DictReader(f, delimiter=delimiter))"
 _JSON_ROWS = "        rows = [json.loads(line) for line in f if line.strip()]  # JSON Lines"
 _ANY_ROWS = """\
@@ -211,7 +202,7 @@ train_rows, test_rows = np.sort(train_rows), np.sort(test_rows)  # the file's or
 train_texts, y_train = [texts[i] for i in train_rows], y[train_rows]
 test_texts, y_test = [texts[i] for i in test_rows], y[test_rows]"""
 
-_SHARE = """\
+_SHARE = """
 # TRAIN_SHARE of each label's training posts (at least one), kept in their order
 draw = np.random.default_rng([SEED, 1])  # a stream of its own, not the shuffle's
 keep = []
@@ -221,57 +212,36 @@ for label in np.unique(y_train):
 keep = np.sort(keep)
 X_train, y_train = X_train[keep], y_train[keep]"""
 
-_NETWORK = '''
-class Net(nn.Module):
-    """{summary}"""
 
-    def __init__(self, words, classes):
-        super().__init__()
-        # nn.Linear(words, HIDDEN) written out with its weight a row per word, as the app
-        # stores it: drawn in that order, the seed gives the app's initial weights
-        bound = 1 / math.sqrt(words)
-        self.weight = nn.Parameter(torch.empty(words, HIDDEN).uniform_(-bound, bound))
-        self.bias = nn.Parameter(torch.empty(HIDDEN).uniform_(-bound, bound))
-        self.rest = nn.Sequential(
-{rest}
-        )
-
-    def forward(self, x):  # x: (batch, words)
-        return self.rest(x @ self.weight + self.bias)  # logits: (batch, classes)
+def _newsgroups(config: TrainConfig) -> str:
+    remove = ", remove=REMOVE" if config.remove else ""
+    return (
+        "# 20 Newsgroups' by-date split; labels number the groups in alphabetical order\n"
+        f'train = fetch_20newsgroups(subset="train", categories=CATEGORIES{remove})\n'
+        f'test = fetch_20newsgroups(subset="test", categories=CATEGORIES{remove})\n'
+        "names = train.target_names\n"
+        "train_texts, y_train = train.data, train.target\n"
+        "test_texts, y_test = test.data, test.target"
+    )
 
 
-@torch.no_grad()
-def accuracy(model, X, y):
-    """The share of posts whose highest logit is their label."""
-    model.eval()
-    predicted = [
-        model(torch.from_numpy(X[i : i + BATCH_SIZE].toarray())).argmax(1)
-        for i in range(0, X.shape[0], BATCH_SIZE)
-    ]
-    return (torch.cat(predicted).numpy() == y).mean()
+def _filled(parts: dict[str, str]) -> str:
+    """The template with its marked parts replaced: a block by parts[name], indented as its
+    markers, with the blank lines the template has after it (gone if empty); a line by
+    parts[name]."""
 
+    def indented(text: str, indent: str) -> str:
+        return "".join((indent + line if line else "") + "\n" for line in text.splitlines())
 
-torch.manual_seed(SEED)
-model = Net(X_train.shape[1], len(names))
-optimizer = {optimizer}
-loss_fn = nn.CrossEntropyLoss()
-shuffle = np.random.default_rng(SEED)  # a new order of the training posts every epoch
-for epoch in range(1, EPOCHS + 1):
-    model.train()
-    order, total = shuffle.permutation(X_train.shape[0]), 0.0
-    for start in range(0, order.size, BATCH_SIZE):
-        batch = order[start : start + BATCH_SIZE]
-        x = torch.from_numpy(X_train[batch].toarray())  # (batch, words): dense, this batch only
-        logits = model(x)
-        loss = loss_fn(logits, torch.from_numpy(y_train[batch]))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        total += loss.item() * batch.size
-    score = accuracy(model, X_test, y_test)
-    print(f"epoch {{epoch}}  loss {{total / order.size:.4f}}  test accuracy {{score:.4f}}")
-print(f"accuracy {{accuracy(model, X_test, y_test):.4f}}")
-'''
+    def block(match: re.Match) -> str:
+        text = parts[match["name"]]
+        blank = len(match["body"]) - len(match["body"].rstrip("\n")) - 1
+        return indented(text, match["indent"]) + "\n" * blank if text else ""
+
+    def line(match: re.Match) -> str:
+        return indented(parts[match["name"]], match["indent"])
+
+    return _LINE.sub(line, _BLOCK.sub(block, TEMPLATE.read_text(encoding="utf-8")))
 
 
 def _layers(config: TrainConfig) -> tuple[str, str]:
@@ -287,7 +257,7 @@ def _layers(config: TrainConfig) -> tuple[str, str]:
         module[3:].split("(")[0] for module in after
     )
     summary = f"{count[config.layers - 1]} of HIDDEN units, {then}; then the classifier."
-    return summary, "\n".join(f"            {module}," for module in rest)
+    return f'"""{summary}"""', "\n".join(f"{module}," for module in rest)
 
 
 def _optimizer(config: TrainConfig) -> str:
@@ -311,7 +281,7 @@ def _reader(data: OwnData) -> str:
         return f"read({name}, {_literal(file.encoding)}{delimiter})"
 
     order = ", key=float)  # every label is a number: 2 before 10" if data.numeric_labels else ")"
-    text = _READ.format(delimiter=parameter, rows=rows) + (
+    text = _READ.substitute(delimiter=parameter, rows=rows) + (
         f"\n\ntexts, labels = {call(data.train, 'DATA')}\n"
         f"names = sorted(set(labels){order}\n"
         "index = {name: i for i, name in enumerate(names)}\n"
@@ -353,28 +323,25 @@ def _features(config: TrainConfig) -> str:
     else:
         make = f"CountVectorizer({cap}dtype=np.float32)"
         said = "word counts"
-    return (
-        f"# {said}, from a vocabulary of the training posts alone\n"
-        f"vectorizer = {make}\n"
-        "X_train = vectorizer.fit_transform(train_texts)  # (posts, words), sparse\n"
-        "X_test = vectorizer.transform(test_texts)"
-    )
+    return f"# {said}, from a vocabulary of the training posts alone\nvectorizer = {make}"
 
 
 def training_script(config: TrainConfig, data: OwnData | None = None) -> str:
     """One self-contained, ruff-formatted script that trains config's network on 20 Newsgroups (or
     the person's file, read by its original name) with plain PyTorch, the test accuracy printed
     last (`accuracy 0.9568`); it imports torch, scikit-learn, numpy and the standard library."""
-    summary, rest = _layers(config)
-    parts = [
-        _DOCSTRING + _command_comment(train_command(config, data)),
-        _imports(config, data),
-        _settings(config, data),
-        _NEWSGROUPS.format(remove=", remove=REMOVE" if config.remove else "")
-        if data is None
-        else _reader(data),
-        _features(config),
-        *([_SHARE] if config.train_share < 1 else []),
-        _NETWORK.format(summary=summary, rest=rest, optimizer=_optimizer(config)).rstrip(),
-    ]
-    return "\n\n".join(parts) + "\n"
+    summary, layers = _layers(config)
+    return _filled(
+        {
+            "about": "",
+            "command": _command_comment(train_command(config, data)),
+            "imports": _imports(config, data),
+            "settings": _settings(config, data),
+            "data": _newsgroups(config) if data is None else _reader(data),
+            "features": _features(config),
+            "share": _SHARE if config.train_share < 1 else "",
+            "summary": summary,
+            "layers": layers,
+            "optimizer": f"optimizer = {_optimizer(config)}",
+        }
+    )
