@@ -14,7 +14,7 @@ import torch
 from sklearn.feature_extraction.text import CountVectorizer
 
 from textclf.io.text import markdown_escaped, markdown_layout, unlinked
-from textclf.learn.features import weigh_counts
+from textclf.learn.features import text_words, weigh_counts
 from textclf.learn.predict import Classifier
 from textclf.learn.train import predict_logits
 
@@ -62,17 +62,16 @@ def explain(classifier: Classifier, text: str) -> Explanation | None:
     ])  # fmt: skip
     # float64: a confident answer's log-probability is within 1e-8 of 0, below float32's reach
     log_probabilities = torch.log_softmax(logits.double(), dim=1).numpy()  # (k + 1, classes)
-    tokens = vectorizer.build_analyzer()(text)
-    unknown = tuple(dict.fromkeys(t for t in tokens if t not in vectorizer.vocabulary_))
+    tokens, unknown = text_words(vectorizer, text)
     full = np.exp(log_probabilities[0])
     return Explanation(
         labels=classifier.labels,
         probabilities=full,
         words=tuple(classifier.words[columns]),
         contributions=log_probabilities[0][None, :] - log_probabilities[1:],
-        unknown=unknown,
+        unknown=tuple(dict.fromkeys(unknown)),
         total_words=len(tokens),
-        warning=_warning(full, len(tokens), sum(t not in vectorizer.vocabulary_ for t in tokens)),
+        warning=_warning(full, len(tokens), len(unknown)),
     )
 
 

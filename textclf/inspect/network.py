@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import nn
 
 from textclf.learn.batches import Posts
 from textclf.learn.config import TrainConfig
+from textclf.learn.features import text_words, weigh_counts
 from textclf.learn.model import ACTIVATION_MODULES, MLP, SeededDropout, WordLayer
 from textclf.learn.predict import Classifier
 
@@ -113,10 +115,12 @@ def forward_trace(classifier: Classifier, text: str) -> ForwardTrace:
     """One text through the network in eval mode, module by module as MLP.forward runs them,
     keeping each hidden layer's activations on the way."""
     vectorizer, model = classifier.vectorizer, classifier.model
-    X = vectorizer.transform([text]).tocsr()
-    tokens = vectorizer.build_analyzer()(text)
+    tokens, unknown = text_words(vectorizer, text)
     vocabulary = vectorizer.vocabulary_
-    counts = np.bincount([vocabulary[t] for t in tokens if t in vocabulary], minlength=X.shape[1])
+    counts = np.bincount(
+        [vocabulary[t] for t in tokens if t in vocabulary], minlength=len(vocabulary)
+    )
+    X = weigh_counts(vectorizer, sp.csr_matrix(counts[None, :]))  # as vectorizer.transform
     inputs = sorted(
         (WordInput(str(classifier.words[j]), int(j), int(counts[j]), float(v))
          for j, v in zip(X.indices, X.data, strict=True)),
@@ -136,7 +140,7 @@ def forward_trace(classifier: Classifier, text: str) -> ForwardTrace:
     model.train(was_training)
     return ForwardTrace(
         inputs=tuple(inputs),
-        unknown_words=sum(t not in vocabulary for t in tokens),
+        unknown_words=len(unknown),
         hidden=tuple(hidden),
         logits=logits.numpy().copy(),
         probabilities=torch.softmax(logits, dim=0).numpy().copy(),

@@ -42,6 +42,13 @@ def weigh_counts(vectorizer: CountVectorizer, counts: sp.csr_matrix) -> sp.csr_m
     return normalize(weighted).astype(np.float32)
 
 
+def text_words(vectorizer: CountVectorizer, text: str) -> tuple[list[str], list[str]]:
+    """A text's words as the vectorizer reads them, and those of them (repeats kept) its
+    vocabulary lacks: what every panel counts as known and unknown."""
+    tokens = vectorizer.build_analyzer()(text)
+    return tokens, [token for token in tokens if token not in vectorizer.vocabulary_]
+
+
 def fit_features(corpus: Corpus, kind: str = "counts", max_features: int = 0) -> Features:
     """Fits the vocabulary on the training posts alone, so no test word leaks into training. Columns
     go by document frequency, most common first (ties alphabetical): RowAdam steps the word table's

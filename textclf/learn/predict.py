@@ -10,6 +10,7 @@ import torch
 from sklearn.feature_extraction.text import CountVectorizer
 
 from textclf.learn.config import TrainConfig
+from textclf.learn.features import text_words
 from textclf.learn.model import MLP
 from textclf.learn.train import predict_logits
 
@@ -60,9 +61,8 @@ def predict_text(classifier: Classifier, text: str) -> TextPrediction:
         return TextPrediction(
             None, 0, 0, f"The text is over {MAX_TEXT_CHARS:,} characters; paste a shorter one."
         )
-    tokens = classifier.vectorizer.build_analyzer()(text)
-    vocabulary = classifier.vectorizer.vocabulary_
-    known = sum(token in vocabulary for token in tokens)
+    tokens, unknown = text_words(classifier.vectorizer, text)
+    known = len(tokens) - len(unknown)
     probabilities = classifier.probabilities([text])[0]
     message = None
     if not tokens:
