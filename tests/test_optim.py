@@ -41,8 +41,8 @@ def _optimizer(backend: str, model: MLP, X, lr: float) -> torch.optim.Optimizer:
 )
 def test_row_adam_equals_torch_adam_when_rows_skip_steps(backend, hidden):
     """The same network trained by the same loop on the same batches, by torch.optim.Adam and by
-    RowAdam: the same outputs at every step and the same word table at the end, though most rows
-    sit out most steps, for longer than the closed form's horizon."""
+    RowAdam: the same weights read right after step(), the same outputs, and the same word table
+    at the end, though most rows sit out most steps, for longer than the closed form's horizon."""
     rng = np.random.default_rng(0)
     words, docs = 60, 40
     X = sp.random(docs, words, density=0.06, format="csr", random_state=1, dtype=np.float32)
@@ -64,6 +64,10 @@ def test_row_adam_equals_torch_adam_when_rows_skip_steps(backend, hidden):
             opt.zero_grad()
             loss.backward()
             opt.step()
+        if number % 50 == 25:  # right after step(): the module's state is Adam's, rows kept
+            expected = oracle.state_dict()  # lazily brought up to date as it is read
+            for name, tensor in model.state_dict().items():
+                torch.testing.assert_close(tensor, expected[name], rtol=1e-4, atol=1e-4, msg=name)
         if number % 50 == 0:  # an evaluation mid-training reads every row up to date
             torch.testing.assert_close(
                 predict_logits(model, X), predict_logits(oracle, X), rtol=1e-4, atol=1e-4

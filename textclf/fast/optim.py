@@ -227,17 +227,22 @@ class RowAdam(torch.optim.Optimizer):
 
 
 def hook_layer(optimizer) -> None:
-    """Calls optimizer._before_read before each forward pass of its word layer, for as long as
-    the optimiser lives: a trained model must not keep its optimiser's moments (twice the table)
-    alive, so the hook holds it weakly and goes with it."""
+    """Calls optimizer._before_read before each forward pass of its word layer, and flushes the
+    rows it keeps lazily before the layer's state_dict is read, for as long as the optimiser
+    lives (weakly held: a trained model must not keep its moments, twice the table, alive)."""
     alive = weakref.ref(optimizer)
 
     def before_read(layer, inputs):
         if (live := alive()) is not None:
             live._before_read(inputs[0], training=layer.training and torch.is_grad_enabled())
 
-    handle = optimizer.layer.register_forward_pre_hook(before_read)
-    weakref.finalize(optimizer, handle.remove)
+    def before_state_dict(layer, prefix, keep_vars):
+        if (live := alive()) is not None:
+            live.flush()
+
+    handles = (optimizer.layer.register_forward_pre_hook(before_read),
+               optimizer.layer.register_state_dict_pre_hook(before_state_dict))  # fmt: skip
+    weakref.finalize(optimizer, lambda: [handle.remove() for handle in handles])
 
 
 def _split_columns(X: sp.csr_matrix, dense: int, place: np.ndarray, rows: int):

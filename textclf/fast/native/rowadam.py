@@ -57,8 +57,6 @@ class NativeRowAdam(RowAdam):
         if self._taken is not None and self._deferred is None:
             raise RuntimeError("optimizer.step() must follow each training forward pass")
         if not training:
-            if self._deferred is not None:
-                self._walk(self._deferred, None, None)
             self.flush()
             return
         if posts.matrix is not self.source:
@@ -181,7 +179,10 @@ class NativeRowAdam(RowAdam):
 
     @torch.no_grad()
     def flush(self, block: int = 65536) -> None:
-        """RowAdam.flush, in place by the kernel, a block of rows at a time."""
+        """The deferred step taken, then RowAdam.flush, in place by the kernel, a block of rows
+        at a time: what any read through the module (an evaluation, state_dict) sees."""
+        if self._deferred is not None:
+            self._walk(self._deferred, None, None)
         if self.current:
             return
         words, h = self.table.shape
