@@ -27,8 +27,9 @@ from textclf.io.text import markdown_literal
 from textclf.serve.budget import hosted_problems
 from textclf.serve.memory import return_large_blocks_at_once
 
-# the process-wide settings, made here once: the allocator's (let-go runs leave the process) and
-# torch's threads (one beside the C kernels)
+# the process-wide settings, made here and nowhere else in the server: the allocator's (let-go runs
+# leave the process) and torch's threads (one beside the C kernels, which train the default Adam;
+# an SGD run, sharing a server's cores with the other visitors' runs, gets that one too)
 return_large_blocks_at_once()
 set_threads_for_training()
 st.set_page_config(page_title="textclf · watch a network learn", page_icon="🧠", layout="wide")

@@ -16,6 +16,7 @@ from tests.realfiles import SUBJECT_GROUPS, delimited, subject_rows
 from tests.runs import run
 from tests.test_text import table_cells
 from textclf.app.training import server_store
+from textclf.fast.optimizers import make_optimizer
 from textclf.inspect import verdict
 from textclf.inspect.splits import repeated_splits
 from textclf.io.tables import corpus_from_tables, read_table
@@ -673,6 +674,17 @@ def test_a_first_run_is_compared_post_by_post_with_complementnb(app, corpus, fea
     assert len(post_list_shown(session, "A says")) == (ours != theirs).sum()
 
 
+def test_a_run_on_other_test_posts_is_compared_with_the_yardstick_by_default(app):
+    """Two runs on different groups cannot be compared post by post: Run B starts as
+    ComplementNB on the latest run's own posts instead of a refusal."""
+    app.multiselect(key="categories").set_value(["sci.space", "rec.autos"]).run()
+    session = tab(app, "Runs")
+    assert session.selectbox(key="compare_a").value == 2
+    assert session.selectbox(key="compare_b").value == 0  # the yardstick
+    assert not [i for i in session.info if "cannot be compared" in i.value]
+    assert any("B is scikit-learn's ComplementNB" in c.value for c in session.caption)
+
+
 def test_two_runs_are_compared_post_by_post(app):
     app.selectbox(key="activation").set_value("tanh").run()
     a, b = (server_store().get(shown.key).run for shown in app.session_state["runs"])
@@ -918,6 +930,7 @@ def test_repeated_splits_of_a_file_give_both_models_a_mean_and_a_spread(app, sub
     scores = repeated_splits(
         run_shown.config,
         lambda seed: corpus_from_tables(table, "subject", "group", 0.2, seed=seed),
+        optimizer_for=make_optimizer,  # as the page trains them
     )
     assert said == [scores.sentence()]
     assert "the network" in said[0] and "ComplementNB" in said[0] and "±" in said[0]

@@ -3,6 +3,7 @@
 import ast
 
 from tests.conftest import ROOT
+from textclf.io.export import TEMPLATE
 
 PACKAGE = ROOT / "textclf"
 
@@ -56,7 +57,7 @@ def test_the_folders_import_one_way_and_the_tutorial_nothing_else():
         for name, imported in graph.items()
         if folder(name) in MAY_IMPORT
         for other in imported
-        if folder(other) not in {"", folder(name), *MAY_IMPORT[folder(name)]}
+        if other != "textclf" and folder(other) not in {folder(name), *MAY_IMPORT[folder(name)]}
     )
     assert wrong == []
     outside = sorted(n for n in graph if folder(n) not in {*MAY_IMPORT, "app"} and n != "textclf")
@@ -91,6 +92,8 @@ def test_only_the_page_imports_streamlit():
 def test_docstrings_say_why_in_at_most_three_lines():
     long = []
     for path in sorted(PACKAGE.rglob("*.py")):
+        if path == TEMPLATE:  # its docstring is the exported script's, for a learner
+            continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
                 doc = ast.get_docstring(node, clean=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from textclf.fast.threads import available_cores
+from textclf.fast.threads import available_cores, set_threads_for_training
 from textclf.learn.config import (
     BEST_ACCURACY,
     METADATA,
@@ -77,6 +77,7 @@ def measure(scenario: str, row: str, reference_epochs: int) -> dict | list[dict]
 
     from textclf.learn.data import load_newsgroups
     from textclf.learn.pipeline import load_and_vectorise
+    from textclf.serve.memory import release_freed_memory
 
     categories, remove = SCENARIOS[scenario]
     start = time.perf_counter()
@@ -107,6 +108,7 @@ def measure(scenario: str, row: str, reference_epochs: int) -> dict | list[dict]
         config = replace(base, categories=categories, remove=remove)
         start = time.perf_counter()
         corpus, features = load_and_vectorise(config, corpus)
+        release_freed_memory()  # as the app and the command line do before training
         load_seconds += time.perf_counter() - start
         accuracies, seconds = [], []
         for seed in SEEDS:
@@ -297,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.one:
+    if args.one:  # a measuring process of its own: the command line's one setting, made here
+        set_threads_for_training()
         scenario, row, epochs = args.one
         if row == "exact":
             print(json.dumps({"exact_accuracy": exact_adam_accuracy(scenario)}))

@@ -212,10 +212,12 @@ class _Refused(Exception):
 def _loaded(args: argparse.Namespace):
     """The config train's options describe, with its data, checked as a training would be.
     Raises _Refused with the one line to print."""
+    from textclf.fast.threads import set_threads_for_training
     from textclf.io.tables import DataProblem
     from textclf.learn.data import DataUnavailable
     from textclf.learn.pipeline import load_and_vectorise
     from textclf.serve.budget import hosted_problems
+    from textclf.serve.memory import release_freed_memory
 
     command = f"python -m textclf {args.command}"
     _note_exercise(args)
@@ -241,6 +243,10 @@ def _loaded(args: argparse.Namespace):
         if any("the limit" in problem for problem in problems):  # here, the person sets them
             problems.append("the limits are TEXTCLF_RUN_MB and TEXTCLF_RUN_SECONDS (0 lifts them)")
         raise _Refused(f"{command}: error: {'; '.join(problems)}")
+    # the command line's one process-wide setting, made as a training starts: torch's threads
+    # for the optimiser make_optimizer picks; and what vectorising freed, given back first
+    set_threads_for_training(config)
+    release_freed_memory()
     return config, corpus, features, texts
 
 
@@ -455,10 +461,6 @@ def _predict(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] != ["code"]:  # the others train or run a network
-        from textclf.fast.threads import set_threads_for_training
-
-        set_threads_for_training()  # the one process-wide setting the command line makes
     if argv[:1] == ["bench"]:  # its own options: python -m textclf bench --help
         from textclf.bench import main as bench
 

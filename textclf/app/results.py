@@ -31,6 +31,7 @@ from textclf.learn.features import Features
 from textclf.learn.metrics import Report
 from textclf.learn.pipeline import Run
 from textclf.serve.budget import estimate
+from textclf.serve.memory import release_freed_memory
 from textclf.serve.store import RunKey
 
 
@@ -117,12 +118,15 @@ def splits_ui(run: Run, features: Features, test_posts: int) -> None:
         found = estimate(run.config, features.X_train, test_posts)
         with heavy_work(SPLITS * found.seconds, found.peak_bytes):
             progress = st.progress(0.0, text=f"Split 1 of {SPLITS}…")
+
+            def on_split(done: int, splits: int) -> None:
+                release_freed_memory()  # the split's vocabulary, before the next one's
+                progress.progress(done / splits, text=f"{done} of {splits} splits trained…")
+
             scores = repeated_splits(
                 run.config,
                 lambda seed: own_file_texts(own, *file_bytes(own), split_seed=seed),
-                on_split=lambda done, splits: progress.progress(
-                    done / splits, text=f"{done} of {splits} splits trained…"
-                ),
+                on_split=on_split,
                 optimizer_for=make_optimizer,
             )
             progress.empty()

@@ -144,9 +144,12 @@ def compare_ui() -> None:
         return
     left, right = st.columns(2)
     _follow_the_latest(runs)
-    earlier, latest = latest_comparable(runs) if len(runs) > 1 else (runs[0], None)
-    shown_a = _choose(left, "Run A", runs, earlier, "compare_a")
-    shown_b = _choose(right, "Run B", runs, latest, "compare_b", yardstick=True)
+    latest = runs[-1]
+    earlier = next((r for r in reversed(runs[:-1]) if comparable(r, latest)), None)
+    # the latest two on the same test posts; else the latest beside the yardstick
+    default_a, default_b = (earlier, latest) if earlier else (latest, None)
+    shown_a = _choose(left, "Run A", runs, default_a, "compare_a")
+    shown_b = _choose(right, "Run B", runs, default_b, "compare_b", yardstick=True)
     a = run_of(shown_a)
     if shown_b is None:  # the network beside the yardstick, on its own test posts
         b = derived(a, "yardstick", lambda: yardstick_run(a, *data_for(a.config, a.data_source)))

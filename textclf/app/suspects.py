@@ -88,16 +88,17 @@ def suspects_ui(run: Run, corpus: Corpus, features: Features) -> None:
         "Doubt: minus the log of the probability the out-of-sample network gave the label "
         "(4.6 is 1%, 9.2 is 0.01%)."
     )
+    by_position = {s.position: s for s in suspects}  # a new list keeps a post only if it has it
     chosen = st.selectbox(
         "Read post",
-        range(len(suspects)),
-        format_func=lambda n: (
-            f"{corpus.test_label(suspects[n].position)}: {suspects[n].given} → "
-            f"{suspects[n].guess}, {subject_line(corpus.test_texts[suspects[n].position])}"
+        list(by_position),
+        format_func=lambda p: (
+            f"{corpus.test_label(p)}: {by_position[p].given} → {by_position[p].guess}, "
+            f"{subject_line(corpus.test_texts[p])}"
         ),
         key="suspect_read",
     )
-    suspect = suspects[chosen]
+    suspect = by_position[chosen]
     post = corpus.test_texts[suspect.position]
     answer = run.report.labels[int(run.test_probabilities[suspect.position].argmax())]
     named = markdown_literal(corpus.test_label(suspect.position))

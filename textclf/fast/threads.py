@@ -34,7 +34,8 @@ def set_torch_threads(native: bool) -> int:
     return torch.get_num_threads()
 
 
-def set_threads_for_training() -> int:
-    """set_torch_threads for the optimiser this process trains with: the C kernels where they
-    build (make_optimizer's choice for Adam), else PyTorch's."""
-    return set_torch_threads(native=native.library() is not None)
+def set_threads_for_training(config=None) -> int:
+    """set_torch_threads for what make_optimizer picks: the C kernels where they build, for Adam
+    without weight decay (config None: the app's default), else PyTorch's on every core."""
+    adam = config is None or (config.optimizer == "adam" and config.weight_decay == 0)
+    return set_torch_threads(native=adam and native.library() is not None)
