@@ -943,7 +943,7 @@ def test_the_drilldown_names_posts_by_the_files_own_id_column(app):
     assert not app.exception and not app.error
     tab(app, "Where it goes wrong")
     cell = post_list_shown(app, "subject")
-    assert list(cell.columns[:2]) == ["msg_id", "subject"] and len(cell)
+    assert "msg_id" in cell.columns and len(cell)
     texts = {own_id: text for own_id, text, _ in rows}  # the file's own pairing
     for own_id, subject in zip(cell["msg_id"], cell["subject"], strict=True):
         assert subject == subject_line(texts[own_id])

@@ -16,11 +16,13 @@ NOT_ON_A_PHONE = ("module", "then")  # what a phone's width leaves out of it
 _HIDDEN_CELLS = ", ".join(f":nth-child({LAYER_COLUMNS.index(c) + 1})" for c in NOT_ON_A_PHONE)
 PHONE = "max-width: 640px"  # Streamlit's own breakpoint for stacking columns
 FIRST_ROWS = 10  # a list of posts shows these; the rest wait in an expander
-_LIST = "post_list"  # keyed f"{_LIST}{n}_{name}": on a phone, its first n columns
-_PHONE_KEEPS = range(1, 6)
+_LIST = "post_list"  # keyed f"{_LIST}_keep{n}_free{k}_{name}": see post_list
+_COLUMNS = range(1, 6)
 _LIST_RULES = "\n".join(
-    f'  [class*="st-key-{_LIST}{n}_"] :is(th, td):nth-child(n+{n + 1}) {{ display: none; }}'
-    for n in _PHONE_KEEPS
+    f'  [class*="{_LIST}_keep{n}_"] :is(th, td):nth-child(n+{n + 1}) {{ display: none; }}\n'
+    f'  [class*="{_LIST}_keep"][class*="_free{n}_"] td:nth-child({n})'
+    " { overflow-wrap: anywhere; }"
+    for n in _COLUMNS
 )
 
 _STYLE = f"""<style>
@@ -35,9 +37,13 @@ _STYLE = f"""<style>
   }}
   .st-key-{SIDEBAR_STATUS} {{ background: #f0f2f6; padding: 0.25rem 0; }}
   .st-key-{LAYER_TABLE} :is(th, td):is({_HIDDEN_CELLS}) {{ display: none; }}
-{_LIST_RULES}
-  /* a long word (a group's name, a grad_fn) breaks rather than push a table past the edge */
+  /* a long word (a grad_fn) breaks rather than push a table past the edge; in a list of
+     posts only the free text does, names and numbers stay whole */
   [data-testid="stMarkdownContainer"] :is(th, td) {{ overflow-wrap: anywhere; }}
+  [class*="{_LIST}_"] [data-testid="stMarkdownContainer"] :is(th, td) {{
+    overflow-wrap: normal; padding: 0.3rem 0.4rem; font-size: 0.9rem;
+  }}
+{_LIST_RULES}
   .st-key-{TITLE} h1, .st-key-{TITLE} [data-testid="stCaptionContainer"] {{ display: none; }}
   .st-key-{TITLE} h4 {{
     display: block; padding: 0; font-size: 1.05rem;
@@ -69,11 +75,15 @@ def title(subject: str) -> None:
     st.markdown(f"#### Watch a network learn: {subject}")
 
 
-def post_list(name: str, columns: list[str], rows: list[list], phone_keeps: int) -> None:
+def post_list(
+    name: str, columns: list[str], rows: list[list], phone_keeps: int, free_text: str = "subject"
+) -> None:
     """Posts as a Markdown table a phone wraps, with no data grid: the first rows, the rest in an
-    expander. Columns are in the order a phone keeps them; it shows the first phone_keeps."""
-    assert phone_keeps in _PHONE_KEEPS
-    with st.container(key=f"{_LIST}{phone_keeps}_{name}"):
+    expander. Columns come in the order a phone keeps them, the first phone_keeps; on a phone
+    only the free_text column breaks a word that will not fit."""
+    free = columns.index(free_text) + 1
+    assert phone_keeps in _COLUMNS and free <= phone_keeps
+    with st.container(key=f"{_LIST}_keep{phone_keeps}_free{free}_{name}"):
         st.markdown(markdown_table(columns, rows[:FIRST_ROWS]))
         if len(rows) > FIRST_ROWS:
             with st.expander(f"The other {len(rows) - FIRST_ROWS:,}"):

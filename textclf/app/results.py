@@ -248,17 +248,17 @@ def drilldown_ui(key: RunKey, corpus: Corpus) -> None:
     if not len(rows):
         return
     rows = rows[np.argsort(-probabilities[rows, predicted_at], kind="stable")]
-    own = corpus.own_ids(rows)  # the file's own id column first, where it has one
+    own = corpus.own_ids(rows)  # the file's own id column, where it has one
     shown = {true_at: "p(true group)", predicted_at: "p(called)"}  # one column on the diagonal
     post_list(
         "cell",
-        [*own, "subject", *shown.values(), "post"],
+        ["subject", *shown.values(), *own, "post"],
         [
-            [*(ids[n] for ids in own.values()), subject_line(corpus.test_texts[i]),
-             *(float(probabilities[i, j]) for j in shown), f"#{i}"]
+            [subject_line(corpus.test_texts[i]), *(float(probabilities[i, j]) for j in shown),
+             *(ids[n] for ids in own.values()), f"#{i}"]
             for n, i in enumerate(rows)
         ],
-        phone_keeps=len(own) + 1 + len(shown),
+        phone_keeps=1 + len(shown),  # the subject and the probabilities
     )  # fmt: skip
     chosen = st.selectbox(
         "Explain post",

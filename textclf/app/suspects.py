@@ -73,16 +73,16 @@ def suspects_ui(run: Run, corpus: Corpus, features: Features) -> None:
     if not suspects:
         st.caption("None: every test post got its own label back.")
         return
-    own = corpus.own_ids(s.position for s in suspects)  # the file's own ids first
+    own = corpus.own_ids(s.position for s in suspects)  # the file's own ids, after the subject
     post_list(
         "suspects",
-        [*own, "given → network's guess", "subject", "doubt", "post"],
+        ["given → network's guess", "subject", *own, "doubt", "post"],
         [
-            [*(ids[n] for ids in own.values()), f"{s.given} → {s.guess}",
-             subject_line(corpus.test_texts[s.position]), float(s.score), f"#{s.position}"]
+            [f"{s.given} → {s.guess}", subject_line(corpus.test_texts[s.position]),
+             *(ids[n] for ids in own.values()), float(s.score), f"#{s.position}"]
             for n, s in enumerate(suspects)
         ],
-        phone_keeps=len(own) + 2,
+        phone_keeps=2,  # a phone's width holds a group's long name and the subject
     )  # fmt: skip
     st.caption(
         "Doubt: minus the log of the probability the out-of-sample network gave the label "
