@@ -120,4 +120,6 @@ def test_a_markdown_table_writes_numbers_as_a_reader_expects():
     assert rule == ["---", "---:", "---:", "---"]  # a flag is not a number
     assert rows[0] == ["sci.space", "1.0000", "12,345", "True"]
     assert rows[1] == ["rec.autos", "1.2e-05", "3", "False"]
+    sure = markdown_table(["p"], [[np.float32(1.0)], [0.5]])  # a probability of 1 among others
+    assert [row for _, _, *rows in [table_cells(sure)] for row in rows] == [["1.0000"], ["0.5000"]]
     assert table_cells(markdown_table(["only"], [])) == [["only"], ["---"]]

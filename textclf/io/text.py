@@ -79,20 +79,25 @@ def markdown_table(columns: list[str], rows: list[list]) -> str:
     def is_number(value) -> bool:
         return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
-    def cell(value) -> str:
+    def whole(value) -> bool:
+        return isinstance(value, numbers.Integral) or float(value).is_integer()
+
+    def cell(value, counts: bool = False) -> str:
         if not is_number(value):
             return markdown_escaped(unlinked(str(value))).replace("\n", " ")
-        if isinstance(value, numbers.Integral) or float(value).is_integer():
+        if counts:
             return f"{int(value):,}"
         if value != value or abs(value) >= 1e-4:  # NaN, or as many decimals as a probability
             return f"{value:,.4f}"
         return f"{value:.1e}"  # a tiny probability, not 0.0000
 
     numeric = [bool(rows) and all(is_number(r[i]) for r in rows) for i in range(len(columns))]
+    # a column of whole numbers is counts; in any other a 1.0 is a probability: 1.0000
+    counts = [n and all(whole(r[i]) for r in rows) for i, n in enumerate(numeric)]
     lines = [
         "| " + " | ".join(map(cell, columns)) + " |",
         "|" + "|".join("---:" if n else "---" for n in numeric) + "|",
-        *("| " + " | ".join(map(cell, row)) + " |" for row in rows),
+        *("| " + " | ".join(map(cell, row, counts)) + " |" for row in rows),
     ]
     return "\n".join(lines)
 
