@@ -737,8 +737,11 @@ def test_a_run_the_store_let_go_trains_again_to_the_same_network(app):
     assert again.report.accuracy == first.report.accuracy
 
 
-def test_the_page_says_in_words_when_the_network_answers_one_category():
-    at = open_link({"lr": ["1"], "layers": ["4"]})
+@pytest.mark.parametrize("link", [{"seed": ["3"]}, {"layers": ["4"]}], ids=["seed 3", "4 layers"])
+def test_the_page_says_in_words_when_the_network_answers_one_category(link):
+    """At lr=1 the tutorial's network (seed 0) still ends near 83%; with seed 3, or four layers,
+    it calls almost every post one group, and the page says so, with the share it measured."""
+    at = open_link({"lr": ["1"], **link})
     assert not at.exception
     run = current_run(at)
     predicted = run.test_probabilities.argmax(1)
