@@ -1,5 +1,6 @@
-"""How many cores this process may use, and how many threads torch gets for training: set once,
-where a process starts (streamlit_app.py, the command line's main), since torch's are global."""
+"""How many cores this process may use, and how many threads torch gets for training: global to
+the process, so set by the entry points alone (streamlit_app.py, the command line as a training
+starts, the bench's measuring process)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 import torch
 
 from textclf.learn.batches import Posts
+from textclf.learn.config import TrainConfig
 from textclf.learn.data import Corpus
 from textclf.learn.features import Features
 from textclf.learn.model import MLP
@@ -45,7 +46,7 @@ class Snapshots:
 
 
 def watched_run(
-    config, corpus: Corpus, features: Features, probe: str | None = PROBE, **kwargs
+    config: TrainConfig, corpus: Corpus, features: Features, probe: str | None = PROBE, **kwargs
 ) -> Run:
     """pipeline.run(), keeping the network's snapshots after each epoch (Run.snapshots) for Watch
     it learn, with the probe text's probabilities (None: no probe)."""

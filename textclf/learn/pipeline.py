@@ -14,8 +14,9 @@ from textclf.learn.config import TrainConfig
 from textclf.learn.data import Corpus, load_newsgroups
 from textclf.learn.features import Features, fit_features
 from textclf.learn.metrics import Report, evaluate
+from textclf.learn.model import MLP
 from textclf.learn.predict import Classifier
-from textclf.learn.train import MLP, EpochRecord, OptimizerFor, posts_used, predict_logits, train
+from textclf.learn.train import EpochRecord, OptimizerFor, posts_used, predict_logits, train
 
 PROBE = "The pitcher threw three strikes and the crowd cheered the home run."  # the tutorial's
 
