@@ -75,7 +75,7 @@ def runs_ui() -> None:
     st.altair_chart(charts.runs_chart([(f"#{r.number}", r.history) for r in runs]), width="stretch")
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     _follow_the_latest(runs)
-    earlier, _ = latest_comparable(runs)
+    earlier = comparable_before(runs[-1]) or runs[-2]  # else the one before it
     chosen = _choose(left, "Run", runs, earlier, "restore_choice")
     right.button("Restore", on_click=_restore, args=(chosen,), disabled=chosen == current)
 
@@ -95,14 +95,6 @@ def comparable_before(shown: Shown) -> Shown | None:
         if r.number < shown.number and comparable(r, shown)
     ]
     return earlier[-1] if earlier else None
-
-
-def latest_comparable(runs: list[Shown]) -> tuple[Shown, Shown]:
-    """The latest run and the latest before it scored on the same test posts (else the one
-    before it)."""
-    latest = runs[-1]
-    earlier = next((r for r in reversed(runs[:-1]) if comparable(r, latest)), runs[-2])
-    return earlier, latest
 
 
 def _follow_the_latest(runs: list[Shown]) -> None:
@@ -145,7 +137,7 @@ def compare_ui() -> None:
     left, right = st.columns(2)
     _follow_the_latest(runs)
     latest = runs[-1]
-    earlier = next((r for r in reversed(runs[:-1]) if comparable(r, latest)), None)
+    earlier = comparable_before(latest)
     # the latest two on the same test posts; else the latest beside the yardstick
     default_a, default_b = (earlier, latest) if earlier else (latest, None)
     shown_a = _choose(left, "Run A", runs, default_a, "compare_a")

@@ -12,7 +12,8 @@ import numpy as np
 from textclf.learn.config import TrainConfig
 from textclf.learn.data import Corpus
 from textclf.learn.features import fit_features
-from textclf.learn.train import OptimizerFor, predict_logits, train
+from textclf.learn.pipeline import train_on
+from textclf.learn.train import OptimizerFor, predict_logits
 
 FOLDS = 5
 SUSPECT_DOUBT = 3.0  # a label given under 5% (e^-3) out of sample: what the model card counts
@@ -58,16 +59,8 @@ def out_of_sample_log_probabilities(
             name=corpus.name,
         )
         features = fit_features(fold, config.features, config.max_features)
-        trained = train(
-            config,
-            features.X_train,
-            fold.train_labels,
-            features.X_test,
-            fold.test_labels,
-            classes=len(corpus.label_names),
-            should_stop=should_stop,
-            initial_rows=features.alphabetical,
-            optimizer_for=optimizer_for,
+        trained = train_on(
+            config, fold, features, should_stop=should_stop, optimizer_for=optimizer_for
         )
         logits = predict_logits(trained.model, features.X_test).double()
         probabilities[held] = logits.log_softmax(1).numpy()

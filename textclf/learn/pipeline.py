@@ -16,7 +16,14 @@ from textclf.learn.features import Features, fit_features
 from textclf.learn.metrics import Report, evaluate
 from textclf.learn.model import MLP
 from textclf.learn.predict import Classifier
-from textclf.learn.train import EpochRecord, OptimizerFor, posts_used, predict_logits, train
+from textclf.learn.train import (
+    EpochRecord,
+    OptimizerFor,
+    Trained,
+    posts_used,
+    predict_logits,
+    train,
+)
 
 PROBE = "The pitcher threw three strikes and the crowd cheered the home run."  # the tutorial's
 
@@ -108,16 +115,12 @@ def run(
     problems = training_problems(config, features)
     if problems:
         raise ValueError("; ".join(problems))
-    trained = train(
+    trained = train_on(
         config,
-        features.X_train,
-        corpus.train_labels,
-        features.X_test,
-        corpus.test_labels,
-        classes=len(corpus.label_names),
+        corpus,
+        features,
         on_epoch=on_epoch,
         should_stop=should_stop,
-        initial_rows=features.alphabetical,
         optimizer_for=optimizer_for,
         on_snapshot=on_snapshot,
     )
@@ -138,6 +141,14 @@ def run(
         test_labels=np.asarray(corpus.test_labels),
         test_posts=digest(corpus),
     )
+
+
+def train_on(config: TrainConfig, corpus: Corpus, features: Features, **kwargs) -> Trained:
+    """train() on a corpus and its features: their posts and labels, each column's seeded row in
+    alphabetical order; kwargs go to train()."""
+    return train(config, features.X_train, corpus.train_labels, features.X_test,
+                 corpus.test_labels, len(corpus.label_names), initial_rows=features.alphabetical,
+                 **kwargs)  # fmt: skip
 
 
 def example_text(corpus: Corpus, own: bool) -> str:
