@@ -162,9 +162,9 @@ def test_predict_refuses_a_damaged_or_altered_model_in_one_line(
 @pytest.mark.parametrize(
     ("path", "says"),
     [
-        ("/dev/zero", "/dev/zero is not a regular file (a device, a pipe or a folder)"),
+        ("/dev/zero", "/dev/zero is not a regular file but a device, a pipe or a folder: give the path of a saved model"),
         ("/tmp", "/tmp is not a regular file"),
-        ("/no/such/model.pt", "cannot read /no/such/model.pt: No such file or directory"),
+        ("/no/such/model.pt", "/no/such/model.pt: no such file"),
     ],
 )
 def test_predict_refuses_what_is_not_a_file_at_once(capfd, path, says):

@@ -51,6 +51,6 @@ def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
     assert outcome and outcome[0].size is None
 
 
-def test_a_missing_file_raises_the_usual_error(tmp_path):
-    with pytest.raises(FileNotFoundError):
+def test_a_missing_file_is_refused_in_a_sentence_that_names_it(tmp_path):
+    with pytest.raises(FileRefused, match="absent.csv: no such file"):
         read_capped(tmp_path / "absent.csv", 100)

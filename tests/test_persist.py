@@ -10,7 +10,6 @@ import torch
 
 from tests.modelfiles import altered, inflated
 from textclf.io.persist import (
-    MAX_LABELS,
     MAX_WORDS,
     ModelFileError,
     classifier_from_bytes,
@@ -70,7 +69,7 @@ def test_a_file_that_would_run_code_is_refused_without_running_it(tmp_path, monk
 
 
 def test_missing_file_is_refused_clearly(tmp_path):
-    with pytest.raises(ModelFileError, match="cannot read"):
+    with pytest.raises(ModelFileError, match="absent.pt: no such file"):
         load_classifier(tmp_path / "absent.pt")
 
 
@@ -139,8 +138,8 @@ def set_meta(part, value):
         (meta_change("config", "hidden", 10**6), "hidden: 1000000 is outside 1 to 1024"),
         (meta_change("config", "features", "tfidf"), "idf"),
         (meta_change("config", "features", ["counts"]), "features"),
-        (meta_change("config", "categories", 5), "categories is not a list of texts"),
-        (meta_change("config", "remove", [["headers"]]), "remove is not a list of texts"),
+        (meta_change("config", "categories", 5), "categories: 5 is not a list of texts"),
+        (meta_change("config", "remove", [["headers"]]), "remove: [['headers']] is not a list of texts"),
         (meta_change("config", "dropout", float("nan")), "dropout"),
         (meta_change("config", "max_features", 10), "over its max-features setting"),
         (meta_change("config", "learning_rate", 0.1), "'learning_rate', unknown to this version"),
@@ -224,7 +223,7 @@ def test_a_file_larger_than_any_model_is_refused_before_it_is_read(tmp_path):
     with open(big, "wb") as f:
         f.truncate(largest_sizes()[1] + 1)  # sparse: takes no disk
     tracemalloc.start()
-    with pytest.raises(ModelFileError, match="more than any model needs"):
+    with pytest.raises(ModelFileError, match="MB, over the limit of "):
         load_classifier(big)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -235,9 +234,3 @@ def test_the_largest_model_file_allows_the_largest_network_and_no_more():
     entry, whole = largest_sizes()
     assert entry == MAX_WORDS * 1024 * 4  # the first layer: every word to 1024 units, float32
     assert entry < whole < 2.5e9
-
-
-def test_as_many_labels_as_a_table_may_hold():
-    from textclf.io.tables import MAX_LABELS as TABLE_LABELS
-
-    assert MAX_LABELS == TABLE_LABELS

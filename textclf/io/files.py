@@ -8,18 +8,35 @@ from pathlib import Path
 
 
 class FileRefused(ValueError):
-    """Not a regular file (size None), or one holding more bytes than allowed (size: at least how
-    many it holds)."""
+    """A path that cannot be read as asked, said in one sentence that names it; size: at least
+    how many bytes it holds, when that is the reason."""
 
     def __init__(self, message: str, size: int | None = None):
         super().__init__(message)
         self.size = size
 
 
-def read_capped(path: str | Path, cap: int) -> bytes:
+def read_capped(path: str | Path, cap: int, wanted: str = "a saved file") -> bytes:
     """The bytes of the regular file at path; FileRefused for anything else (reading /dev/zero never
-    ends) or a file over cap bytes; OSError if it cannot be opened. The opened descriptor is checked
+    ends), a file over cap bytes or one that cannot be opened. The opened descriptor is checked
     (fstat), so the path cannot be swapped; the read stops at cap + 1 bytes if the file grows."""
+    try:
+        return _read(path, cap)
+    except FileRefused as refusal:
+        if refusal.size is None:  # the whole path: /dev/zero says more than zero
+            raise FileRefused(f"{path} is not a regular file but a device, a pipe or a folder: "
+                              f"give the path of {wanted}") from None  # fmt: skip
+        size, limit = refusal.size / 2**20, cap / 2**20
+        message = f"{path} holds {size:,.0f} MB, over the limit of {limit:,.0f} MB"
+        raise FileRefused(message, refusal.size) from None
+    except FileNotFoundError:
+        raise FileRefused(f"{path}: no such file") from None
+    except (OSError, ValueError) as error:  # ValueError: a path with a NUL in it
+        reason = getattr(error, "strerror", None) or error
+        raise FileRefused(f"{path}: cannot be read ({reason})") from None
+
+
+def _read(path: str | Path, cap: int) -> bytes:
     # O_NONBLOCK: opening a named pipe would otherwise wait for a writer; regular files ignore it
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:

@@ -63,19 +63,11 @@ def _read_bytes(source, name: str) -> bytes:
         return bytes(source)
     if isinstance(source, (str, Path)):
         try:
-            return read_capped(source, cap)
+            return read_capped(source, cap, "a saved CSV, TSV or JSON Lines file")
         except FileRefused as refusal:
             if refusal.size is not None:
                 raise _too_large(name, refusal.size) from None
-            raise DataProblem(  # the whole path: /dev/zero says more than zero
-                f"{source} is not a regular file but a device, a pipe or a folder: give the path "
-                "of a saved CSV, TSV or JSON Lines file"
-            ) from None
-        except FileNotFoundError:
-            raise DataProblem(f"{name}: no such file") from None
-        except (OSError, ValueError) as error:  # ValueError: a path with a NUL in it
-            reason = getattr(error, "strerror", None) or error
-            raise DataProblem(f"{name}: cannot be read ({reason})") from None
+            raise DataProblem(str(refusal)) from None
     try:
         if source.seekable():  # an upload: measured before it is read
             position = source.tell()

@@ -86,7 +86,14 @@ def settings_problems(settings: dict) -> list[str]:
     """Every reason these TrainConfig fields cannot train, as sentences a person can act on."""
     defaults = {name: f.default for name, f in config_fields().items()}
     config = SimpleNamespace(**{**defaults, **settings})
-    problems = []
+    problems = [
+        f"{name}: {getattr(config, name)!r} is not a list of texts"
+        for name in LIST_SETTINGS
+        if not isinstance(getattr(config, name), (list, tuple))
+        or not all(isinstance(item, str) for item in getattr(config, name))
+    ]
+    if problems:  # the rest reads them as lists
+        return problems
     if len(config.categories) < 2:
         problems.append("categories: choose at least two newsgroups")
     unknown = [c for c in config.categories if c not in NEWSGROUPS]
