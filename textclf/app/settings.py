@@ -61,17 +61,26 @@ LABELS = {  # the sidebar's name for each setting (an exercise's checkboxes use 
 }
 
 
-def _choice(widget, name: str, options: tuple[str, ...], help_text: str, **extra):
-    """A setting chosen among a few named options (a radio laid out in a row, or a selectbox),
-    the tutorial's selected, bound to the URL like every setting."""
-    layout = {"horizontal": True} if widget.__name__ == "radio" else {}
-    return widget(
+CHOICES = {  # a setting chosen among a few named options: its widget, options and help
+    "features": ("radio", FEATURE_KINDS,
+                 "counts: how often each word occurs (the tutorial); tfidf: weighted by rarity"),
+    "activation": ("selectbox", ACTIVATIONS,
+                   "After each hidden layer: relu (the tutorial), tanh, sigmoid or gelu"),
+    "optimizer": ("radio", OPTIMIZERS,
+                  "adam (the tutorial), or sgd with momentum 0.9 (try a learning rate of 0.01)"),
+}  # fmt: skip
+
+
+def _choice(name: str, **extra):
+    """A CHOICES setting (a radio laid out in a row, or a selectbox), the tutorial's selected."""
+    widget, options, help_text = CHOICES[name]
+    layout = {"horizontal": True} if widget == "radio" else {}
+    return getattr(st.sidebar, widget)(
         LABELS[name],
         options,
         index=options.index(getattr(TUTORIAL, name)),
         key=key(name),
         help=help_text,
-        bind="query-params",
         **layout,
         **extra,
     )
@@ -157,14 +166,7 @@ def settings_ui(newsgroups: bool = True, exercise: LinkReading | None = None) ->
                 **x,
             ),
         ),
-        "features": control(
-            "features",
-            lambda **x: _choice(
-                bar.radio, "features", FEATURE_KINDS,
-                "counts: how often each word occurs (the tutorial); tfidf: weighted by rarity",
-                disabled=x["disabled"],
-            ),
-        ),
+        "features": control("features", lambda **x: _choice("features", **x)),
         "max_features": control(
             "max_features",
             lambda **x: bar.select_slider(
@@ -186,22 +188,8 @@ def settings_ui(newsgroups: bool = True, exercise: LinkReading | None = None) ->
                 LABELS["dropout"], 0.0, 0.9, TUTORIAL.dropout, 0.05, key=key("dropout"), **x
             ),
         ),
-        "activation": control(
-            "activation",
-            lambda **x: _choice(
-                bar.selectbox, "activation", ACTIVATIONS,
-                "After each hidden layer: relu (the tutorial), tanh, sigmoid or gelu",
-                disabled=x["disabled"],
-            ),
-        ),
-        "optimizer": control(
-            "optimizer",
-            lambda **x: _choice(
-                bar.radio, "optimizer", OPTIMIZERS,
-                "adam (the tutorial), or sgd with momentum 0.9 (try a learning rate of 0.01)",
-                disabled=x["disabled"],
-            ),
-        ),
+        "activation": control("activation", lambda **x: _choice("activation", **x)),
+        "optimizer": control("optimizer", lambda **x: _choice("optimizer", **x)),
         "lr": control("lr", lambda **x: _number("lr", 0.001, format="%g", disabled=x["disabled"])),
         "weight_decay": control(
             "weight_decay",
