@@ -2,12 +2,13 @@
 # SDK, set in README.md's header). docker build -t textclf . && docker run -p 8501:8501 textclf
 FROM python:3.11-slim
 
-# gcc (and the C library's headers) compile the training kernel, textclf's rowadam.c, on first use;
-# without them the same arithmetic runs as PyTorch ops, about 2x slower. Not pinned to Debian
+# g++, ninja (and the C library's headers): torch.utils.cpp_extension builds the training kernel,
+# textclf's rowadam.c, on first use; without them the same arithmetic runs as PyTorch ops, about
+# 2x slower. Not pinned to Debian
 # versions: the archive replaces them on every security update, which would break the build.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && apt-get install -y --no-install-recommends g++ ninja-build libc6-dev \
     && rm -rf /var/lib/apt/lists/*
 
 ENV PIP_NO_CACHE_DIR=1 \

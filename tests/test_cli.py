@@ -162,7 +162,7 @@ def test_predict_refuses_a_damaged_or_altered_model_in_one_line(
 @pytest.mark.parametrize(
     ("path", "says"),
     [
-        ("/dev/zero", "/dev/zero is not a regular file but a device, a pipe or a folder: give the path of a saved model"),
+        ("/dev/zero", "/dev/zero is not a regular file but a device, a pipe or a folder: give"),
         ("/tmp", "/tmp is not a regular file"),
         ("/no/such/model.pt", "/no/such/model.pt: no such file"),
     ],

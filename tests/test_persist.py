@@ -139,7 +139,7 @@ def set_meta(part, value):
         (meta_change("config", "features", "tfidf"), "idf"),
         (meta_change("config", "features", ["counts"]), "features"),
         (meta_change("config", "categories", 5), "categories: 5 is not a list of texts"),
-        (meta_change("config", "remove", [["headers"]]), "remove: [['headers']] is not a list of texts"),
+        (meta_change("config", "remove", [["headers"]]), "remove: [['headers']] is not a list"),
         (meta_change("config", "dropout", float("nan")), "dropout"),
         (meta_change("config", "max_features", 10), "over its max-features setting"),
         (meta_change("config", "learning_rate", 0.1), "'learning_rate', unknown to this version"),

@@ -27,7 +27,7 @@ def make_optimizer(
             if kernels is not None:
                 return NativeRowAdam(model, kernels, matrix, lr=config.lr)
             if backend == "native":
-                raise RuntimeError("no C compiler here to build the native kernels")
+                raise RuntimeError("no compiler or ninja here to build the native kernels")
         if matrix is None:
             return RowAdam(model, lr=config.lr)
         return RowAdam(model, lr=config.lr, dense_rows=dense_rows(matrix, config.batch_size))
