@@ -72,7 +72,7 @@ def test_the_op_chain_follows_the_network(tutorial_run, features, corpus):
                         corpus.train_labels)  # fmt: skip
     names = [op.name for op in traced.operations]
     assert names == [
-        "_SparseMatmulBackward", "AddBackward0", "ReluBackward0", "TBackward0", "AddmmBackward0",
+        "_WordProductsBackward", "AddBackward0", "ReluBackward0", "TBackward0", "AddmmBackward0",
         "ReluBackward0", "TBackward0", "AddmmBackward0", "LogSoftmaxBackward0", "NllLossBackward0",
     ]  # fmt: skip
     shapes = [op.output_shape for op in traced.operations]

@@ -51,7 +51,7 @@ def trace_step(
 ) -> StepTrace:
     """The first batch training would take (the config's share, batch size and seed) through a copy
     of model in train mode: forward, cross-entropy, backward, one step of the config's optimiser;
-    the word layer's sparse_matmul goes through autograd, as with any torch optimiser."""
+    the word layer's product goes through autograd, as with any torch optimiser."""
     X_train, y_train = share_of(X_train, y_train, config.train_share, config.seed)
     posts, targets = next(iter(Batches(X_train, y_train, config.batch_size, config.seed)))
     copy = MLP.from_config(config, model.first.in_features, model.head.out_features)

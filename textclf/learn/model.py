@@ -37,22 +37,32 @@ def bag_sum(bags_of_x: tuple[torch.Tensor, ...], table: torch.Tensor) -> torch.T
     return F.embedding_bag(indices, table, offsets, mode="sum", per_sample_weights=weights)
 
 
-class _SparseMatmul(torch.autograd.Function):
-    """x @ weight for sparse x; its gradient x.T @ grad is the same sum over x's transpose."""
+class _WordProducts(torch.autograd.Function):
+    """posts @ weight for sparse posts; its gradient posts.T @ grad is the same sum over the
+    posts' transpose, made only when a backward pass asks for it."""
 
     @staticmethod
-    def forward(ctx, weight: torch.Tensor, x: tuple, x_t: tuple):
-        ctx.x_t = x_t
-        return bag_sum(x, weight)  # (rows, out)
+    def forward(ctx, weight: torch.Tensor, posts: Posts):
+        ctx.posts = posts
+        return bag_sum(_bags_of(posts), weight)  # (posts, out)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        return bag_sum(ctx.x_t, grad), None, None  # (x's columns, out): zero where x has none
+        # (posts' columns, out): zero where the posts have none
+        return bag_sum(bags(ctx.posts.rows.tocsc()), grad), None
+
+
+def _bags_of(posts: Posts) -> tuple[torch.Tensor, ...]:
+    """The posts' bags, read in place from the whole matrix for a run of rows (an evaluation's
+    chunk), else from the batch's own rows."""
+    if isinstance(posts.docs, range) and posts.docs.step == 1:
+        return bags(posts.matrix, posts.docs)
+    return bags(posts.rows)
 
 
 def sparse_matmul(X: sp.csr_matrix, weight: torch.Tensor) -> torch.Tensor:
     """X @ weight for a scipy CSR X, with its gradient for weight; never densified."""
-    return _SparseMatmul.apply(weight, bags(X), bags(X.tocsc()))
+    return _WordProducts.apply(weight, Posts.every(X))
 
 
 class WordLayer(nn.Module):
@@ -73,17 +83,11 @@ class WordLayer(nn.Module):
 
     def forward(self, posts: Posts) -> torch.Tensor:
         """(posts, out). An optimiser that keeps the table's rows up to date itself (RowAdam) has
-        made the product as it brought the batch's rows up to date (a forward pre-hook), from
-        those rows alone: posts.products, whose gradient it then takes."""
-        if posts.products is not None:
-            products = posts.products
-        elif torch.is_grad_enabled():
-            products = sparse_matmul(posts.rows, self.weight)
-        elif isinstance(posts.docs, range) and posts.docs.step == 1:  # an evaluation's chunk
-            products = bag_sum(bags(posts.matrix, posts.docs), self.weight)
-        else:
-            products = bag_sum(bags(posts.rows), self.weight)
-        return products + self.bias
+        made the product as it brought the batch's rows up to date, from those rows alone
+        (posts.products, whose gradient it then takes)."""
+        if posts.products is None:
+            return _WordProducts.apply(self.weight, posts) + self.bias
+        return posts.products + self.bias
 
 
 class SeededDropout(nn.Dropout):
