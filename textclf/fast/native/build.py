@@ -55,8 +55,10 @@ def _load() -> ctypes.CDLL | None:
         return None
     from torch.utils import cpp_extension  # here: it imports setuptools, which only a build needs
 
-    # named by the processor: -march=native code built on one would fault on another
-    name = f"textclf_rowadam_{hashlib.sha256(_cpu().encode()).hexdigest()[:8]}"
+    # named by the source and the processor, so that no process rebuilds a library another has
+    # loaded, and -march=native code built on one processor is never run on another
+    key = hashlib.sha256(SOURCE.read_bytes() + _cpu().encode()).hexdigest()[:12]
+    name = f"textclf_rowadam_{key}"
     for flags in (("-march=native", *_FLAGS), _FLAGS):
         try:
             path = cpp_extension.load(name, [str(SOURCE)], extra_cflags=list(flags),
