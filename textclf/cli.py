@@ -88,7 +88,7 @@ def _load_corpus(args: argparse.Namespace, config: TrainConfig):
     return load_newsgroups(config.categories, config.remove)
 
 
-def _add_training_options(parser: argparse.ArgumentParser) -> None:
+def _add_training_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The settings of TrainConfig, and the options that name a person's own file."""
     helps = {
         "categories": "comma-separated newsgroups (default: the tutorial's three; any of "
@@ -135,6 +135,7 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     page = parser.add_argument_group("exercise links", "they shape the page only: ignored here")
     for name in EXERCISE_PARAMETERS:
         page.add_argument(f"--{name}", metavar="TEXT", help=f"a link's {name}=")
+    return parser
 
 
 def _note_exercise(args: argparse.Namespace) -> None:
@@ -150,10 +151,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m textclf", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    train = commands.add_parser(
-        "train", help="train a network on 20 Newsgroups (or your own labelled texts) and score it"
-    )
-    _add_training_options(train)
+    # the commands that train a run first, each with train's options
+    train, _, card, suspects = (
+        _add_training_options(commands.add_parser(name, help=text))
+        for name, text in (
+            ("train", "train a network on 20 Newsgroups (or your own labelled texts) and score it"),
+            ("code", "print one plain PyTorch script that trains the same network "
+             "(train's options)"),
+            ("card", "train the run and print its model card in Markdown (train's options)"),
+            ("suspects", "the test texts whose label the network doubts most, out of sample "
+             "(train's options)"),
+        )
+    )  # fmt: skip
     train.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     train.add_argument("--save", metavar="PATH", help="write the trained model to this file")
     train.add_argument(
@@ -161,27 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="offline: 20 Newsgroups from a local copy of the official 20news-bydate.tar.gz",
     )
-    code = commands.add_parser(
-        "code",
-        help="print one plain PyTorch script that trains the same network (train's options)",
-    )
-    _add_training_options(code)
-
-    card = commands.add_parser(
-        "card", help="train the run and print its model card in Markdown (train's options)"
-    )
-    _add_training_options(card)
     card.add_argument(
         "--no-suspects",
         action="store_true",
         help="skip the suspect-label search (it trains 5 more networks)",
     )
-
-    suspects = commands.add_parser(
-        "suspects",
-        help="the test texts whose label the network doubts most, out of sample (train's options)",
-    )
-    _add_training_options(suspects)
     suspects.add_argument("--top", type=int, default=20, metavar="N", help="how many (default: 20)")
     suspects.add_argument("--json", action="store_true", help="print one JSON list on stdout")
 
