@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import reprlib
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -82,12 +83,18 @@ def option_name(field_name: str) -> str:
     return field_name.replace("_", "-")
 
 
+def _shown(value) -> str:
+    """A value as a message quotes it: its first items and characters only (reprlib), since a
+    model file's settings may hold anything JSON can, in any size."""
+    return reprlib.repr(value)
+
+
 def settings_problems(settings: dict) -> list[str]:
     """Every reason these TrainConfig fields cannot train, as sentences a person can act on."""
     defaults = {name: f.default for name, f in config_fields().items()}
     config = SimpleNamespace(**{**defaults, **settings})
     problems = [
-        f"{name}: {getattr(config, name)!r} is not a list of texts"
+        f"{name}: {_shown(getattr(config, name))} is not a list of texts"
         for name in LIST_SETTINGS
         if not isinstance(getattr(config, name), (list, tuple))
         or not all(isinstance(item, str) for item in getattr(config, name))
@@ -111,16 +118,16 @@ def settings_problems(settings: dict) -> list[str]:
     ):
         value = getattr(config, name)
         if value not in choices:
-            problems.append(f"{name}: {value!r} is not one of {', '.join(choices)}")
+            problems.append(f"{name}: {_shown(value)} is not one of {', '.join(choices)}")
     for f in dataclasses.fields(TrainConfig):
         if "min" not in f.metadata:
             continue
         value = getattr(config, f.name)
         kind = type(f.default)
         if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-            problems.append(f"{option_name(f.name)}: {value!r} is not a whole number")
+            problems.append(f"{option_name(f.name)}: {_shown(value)} is not a whole number")
         elif kind is float and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            problems.append(f"{option_name(f.name)}: {value!r} is not a number")
+            problems.append(f"{option_name(f.name)}: {_shown(value)} is not a number")
         elif not f.metadata["min"] <= value <= f.metadata["max"]:
             problems.append(
                 f"{option_name(f.name)}: {value} is outside "
