@@ -41,7 +41,9 @@ class Posts:
 
     @cached_property
     def rows(self) -> sp.csr_matrix:
-        """The batch itself, (posts, vocabulary)."""
+        """The batch itself, (posts, vocabulary): the matrix, if it is every row of it."""
+        if isinstance(self.docs, range) and self.docs == range(self.matrix.shape[0]):
+            return self.matrix
         if isinstance(self.docs, range) and self.docs.step == 1:
             return self.matrix[self.docs.start : self.docs.stop]
         return self.matrix[np.asarray(self.docs)]
