@@ -1,3 +1,4 @@
+import collections
 import io
 import pickle
 import time
@@ -234,3 +235,27 @@ def test_the_largest_model_file_allows_the_largest_network_and_no_more():
     entry, whole = largest_sizes()
     assert entry == MAX_WORDS * 1024 * 4  # the first layer: every word to 1024 units, float32
     assert entry < whole < 2.5e9
+
+
+@pytest.mark.parametrize(
+    ("pickled", "names"),
+    [
+        # torch.load(weights_only=True) would call this: 2 GiB from 20 bytes
+        (b"\x80\x02cbuiltins\nbytearray\nJ\xff\xff\xff\x7f\x85R.", "builtins bytearray"),
+        (pickle.dumps(collections.OrderedDict(), protocol=4), "None"),  # STACK_GLOBAL
+    ],
+)
+def test_a_pickle_naming_anything_but_tensors_is_refused_before_torch_load(
+    model_bytes, pickled, names
+):
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(model_bytes)) as source, zipfile.ZipFile(out, "w") as target:
+        for entry in source.infolist():
+            is_pickle = entry.filename.endswith("/data.pkl")
+            target.writestr(entry, pickled if is_pickle else source.read(entry))
+    tracemalloc.start()
+    message = refusal(out.getvalue())
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 64 * 2**20
+    assert f"its pickle names {names}, not a tensor" in message

@@ -1,12 +1,13 @@
 """One-file models: a torch.save archive of tensors and JSON settings, read by torch.load(
-weights_only=True), which runs no code, once every record is stored as it is and fits the largest
-model (torch then allocates no more than the file holds); its tensors are checked after."""
+weights_only=True) once every record is stored as it is and fits the largest model, and its pickle
+names nothing but tensors (torch's list allows bytearray(2**31)); its tensors are checked after."""
 
 from __future__ import annotations
 
 import functools
 import io
 import math
+import pickletools
 import zipfile
 from pathlib import Path
 
@@ -26,12 +27,15 @@ from textclf.io.model_metadata import (
 from textclf.io.tables import MAX_LABELS
 from textclf.io.text import printable
 from textclf.learn.config import TrainConfig, config_fields
-from textclf.learn.features import make_vectorizer
+from textclf.learn.features import vectorizer_for
 from textclf.learn.model import MLP
 from textclf.learn.predict import Classifier
 
 MAX_RECORDS = 64  # torch's 6 records of its own, data.pkl, at most 11 tensors: room to spare
-RECORDS_SLACK = 2**20  # torch's small records, the zip's headers and the state_dict's outline
+RECORDS_SLACK = 2**20  # torch's small records, the zip's headers and the pickled state_dict
+# what torch.save's pickle of a model's state_dict names: its dict, tensors and their storages
+PICKLED = {"collections OrderedDict", "torch._utils _rebuild_tensor_v2", "torch FloatStorage",
+           "torch DoubleStorage"}  # fmt: skip
 
 
 def classifier_to_bytes(classifier: Classifier) -> bytes:
@@ -66,34 +70,43 @@ def largest_sizes() -> tuple[int, int]:
 
 
 def _tensor_records(data: bytes) -> int:
-    """How many tensor records the archive holds, once each record is stored as it is (a
-    compressed one is how a few MB would ask torch.load for GBs) and fits the largest model."""
+    """How many tensor records the archive holds, once each is stored as it is (a compressed one
+    is how a few MB would ask torch.load for GBs) and fits the largest model, and its pickle
+    names only what PICKLED lists (pickletools also checks each length against the bytes)."""
     largest_record, largest_file = largest_sizes()
     if len(data) > largest_file:
         raise refuse(f"{len(data):,} bytes, more than any model needs ({largest_file:,})")
-    entries = parse(lambda: zipfile.ZipFile(io.BytesIO(data)).infolist())
-    names = [entry.filename for entry in entries]
+    archive = parse(zipfile.ZipFile, io.BytesIO(data))
+    names = [entry.filename for entry in archive.infolist()]
+    pickles = [name for name in names if name.endswith("/data.pkl") and name.count("/") == 1]
+    if not data.startswith(b"PK\x03\x04") or len(pickles) != 1:  # else torch reads it otherwise
+        raise ModelFileError("not an intact textclf model file (no torch archive in it)")
     if len(set(names)) < len(names) or len(names) > MAX_RECORDS:
         raise refuse(f"{len(names):,} records, some of them twice or more than a model has")
-    for entry in entries:
+    for entry in archive.infolist():
         if entry.compress_type != zipfile.ZIP_STORED or entry.compress_size != entry.file_size:
             raise refuse(f"record {printable(entry.filename)[:60]} is compressed")
         if entry.file_size > largest_record:
             raise refuse(f"a record of {entry.file_size:,} bytes, more than a model needs")
-    if sum(entry.file_size for entry in entries) > len(data):
+    if sum(entry.file_size for entry in archive.infolist()) > len(data):
         raise refuse("its records claim more bytes than the file holds")
+    ops = pickletools.genops(parse(archive.read, pickles[0]))
+    while (op := parse(next, ops, None)) is not None:  # one at a time: no list of millions
+        if "GLOBAL" in op[0].name and op[1] not in PICKLED or op[0].name in ("INST", "OBJ"):
+            raise refuse(f"its pickle names {printable(str(op[1]))[:80]}, not a tensor")
     return sum(name.split("/")[1:2] == ["data"] for name in names)
 
 
 def _check_tensors(tensors: dict, expected: dict, records: int) -> None:
-    """Each tensor the metadata implies, of its shape and dtype, alone in a record of exactly its
-    bytes, and finite; nothing more."""
+    """Each tensor the metadata implies, of its shape and dtype, finite, alone in its record."""
     if set(tensors) != set(expected):
         odd = printable(", ".join(sorted(map(str, set(expected) ^ set(tensors)))))[:120]
         raise refuse(f"its tensors do not match its settings and vocabulary ({odd})")
     for name, (shape, dtype) in expected.items():
-        if not isinstance(tensor := tensors[name], torch.Tensor) or tensor.is_sparse:
-            raise refuse(f"{name} is not a tensor")
+        if not isinstance(tensor := tensors[name], torch.Tensor) or (
+            tensor.layout != torch.strided or tensor.device.type != "cpu" or tensor.is_neg()
+        ):
+            raise refuse(f"{name} is not a tensor of numbers in memory")
         if (found := (tuple(tensor.shape), tensor.dtype)) != (shape, dtype):
             raise refuse(f"{name} is {found[0]} {found[1]}; its settings and vocabulary make "
                          f"it {shape} {dtype}")  # fmt: skip
@@ -103,7 +116,8 @@ def _check_tensors(tensors: dict, expected: dict, records: int) -> None:
         # a few million values at a time: no mask as large as the tensor
         if not all(bool(part.isfinite().all()) for part in tensor.reshape(-1).split(2**22)):
             raise refuse(f"{name} holds values that are not finite numbers (NaN or infinity)")
-    if len({tensor.untyped_storage().data_ptr() for tensor in tensors.values()}) != records:
+    storages = {tensor.untyped_storage().data_ptr() for tensor in tensors.values()}
+    if not len(storages) == len(tensors) == records:
         raise refuse("the archive holds records no tensor uses, or tensors that share one")
 
 
@@ -119,13 +133,8 @@ def classifier_from_bytes(data: bytes) -> Classifier:
     labels, vocabulary, config = read_metadata(payload["meta"])
     tensors = payload["state_dict"] | ({"idf": payload["idf"]} if "idf" in payload else {})
     _check_tensors(tensors, _expected_tensors(config, len(vocabulary), len(labels)), records)
-    vectorizer = make_vectorizer(config.features)
-    vectorizer.set_params(vocabulary={w: i for i, w in enumerate(vocabulary)}, max_features=None)
-    # fitted with this vocabulary: asking for its words validates and installs it (fit would
-    # learn nothing more, and warn of a word with capitals, which it never matches)
-    vectorizer.get_feature_names_out()
-    if config.features == "tfidf":
-        vectorizer.idf_ = tensors.pop("idf").numpy()
+    idf = tensors.pop("idf").detach().numpy() if "idf" in tensors else None
+    vectorizer = vectorizer_for(config.features, vocabulary, idf)
     model = MLP.from_config(config, len(vocabulary), len(labels))
     model.load_state_dict(tensors, strict=True)
     return Classifier(model.eval(), vectorizer, labels, config)

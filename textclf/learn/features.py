@@ -31,6 +31,18 @@ def make_vectorizer(kind: str, max_features: int = 0) -> CountVectorizer:
     raise ValueError(f"unknown feature kind {kind!r}: choose counts or tfidf")
 
 
+def vectorizer_for(kind: str, vocabulary: list[str], idf: np.ndarray | None) -> CountVectorizer:
+    """A vectorizer fitted with a known vocabulary (and tf-idf's weights), as a saved model's."""
+    vectorizer = make_vectorizer(kind)
+    vectorizer.set_params(vocabulary={word: i for i, word in enumerate(vocabulary)})
+    # asking for its words validates and installs the vocabulary (fit would learn nothing more,
+    # and warn of a word with capitals, which it never matches)
+    vectorizer.get_feature_names_out()
+    if idf is not None:
+        vectorizer.idf_ = idf
+    return vectorizer
+
+
 def weigh_counts(vectorizer: CountVectorizer, counts: sp.csr_matrix) -> sp.csr_matrix:
     """What vectorizer.transform gives for texts with these word counts: the counts themselves,
     or their sublinear TF-IDF with unit-length rows. Lets callers edit counts, not texts."""
