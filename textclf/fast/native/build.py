@@ -1,6 +1,6 @@
 """rowadam.c built and loaded by torch.utils.cpp_extension: compiled once into torch's extension
 cache, rebuilt when the source or flags change, one build at a time across processes. None
-without a compiler and ninja, or with TEXTCLF_NATIVE=0; ctypes calls the C functions."""
+without a C++ compiler and ninja, or with TEXTCLF_NATIVE=0; ctypes calls the C functions."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ import os
 import platform
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 SOURCE = Path(__file__).with_name("rowadam.c")
-# cpp_extension runs the C++ driver; gcc's "-x c" has it compile the kernels as the C they are
-_FLAGS = ("-x", "c", "-O3", "-fno-math-errno", "-pthread")
+# rowadam.c is C that compiles as C++ too (cpp_extension runs the C++ driver); fp-contract=fast
+# as C's default, so a multiply and an add fuse as they did
+_FLAGS = ("-O3", "-fno-math-errno", "-ffp-contract=fast", "-pthread")
+BUILD_SECONDS = 300  # a build takes about 2 s here: one that takes longer trains without kernels
 _LOCK = threading.Lock()
 _NOT_YET = object()
 _LOADED = [_NOT_YET]
@@ -55,14 +58,18 @@ def _load() -> ctypes.CDLL | None:
         return None
     from torch.utils import cpp_extension  # here: it imports setuptools, which only a build needs
 
-    # named by the source and the processor, so that no process rebuilds a library another has
-    # loaded, and -march=native code built on one processor is never run on another
+    # named by the source, the processor and the flags, so that no process rebuilds a library
+    # another has loaded, and -march=native code built on one processor never runs on another
     key = hashlib.sha256(SOURCE.read_bytes() + _cpu().encode()).hexdigest()[:12]
-    name = f"textclf_rowadam_{key}"
-    for flags in (("-march=native", *_FLAGS), _FLAGS):
+    root = Path(os.environ.get("TORCH_EXTENSIONS_DIR") or cpp_extension.get_default_build_root())
+    for kind, flags in (("native", ("-march=native", *_FLAGS)), ("generic", _FLAGS)):
+        name = f"textclf_rowadam_{key}_{kind}"
         try:
-            path = cpp_extension.load(name, [str(SOURCE)], extra_cflags=list(flags),
-                                      extra_ldflags=["-lm"], is_python_module=False)  # fmt: skip
+            (folder := root / name).mkdir(parents=True, exist_ok=True)
+            _forget_stale_lock(folder / "lock")
+            path = _within(BUILD_SECONDS, cpp_extension.load, name, [str(SOURCE)],
+                           extra_cflags=list(flags), extra_ldflags=["-lm"],
+                           build_directory=str(folder), is_python_module=False)  # fmt: skip
             kernels = ctypes.CDLL(path)
         except (OSError, RuntimeError, subprocess.SubprocessError):  # no compiler, no ninja
             continue
@@ -71,6 +78,37 @@ def _load() -> ctypes.CDLL | None:
             getattr(kernels, function).restype = result
         return kernels
     return None
+
+
+def _forget_stale_lock(lock: Path) -> None:
+    """cpp_extension waits, without end, for a build's lock file to go; a build that was killed
+    leaves its lock behind, and every training would wait for it."""
+    try:
+        if time.time() - lock.stat().st_mtime > BUILD_SECONDS:
+            lock.unlink(missing_ok=True)
+    except FileNotFoundError:
+        pass
+
+
+def _within(seconds: float, call, *args, **kwargs):
+    """call(*args, **kwargs) on a thread of its own, given up (TimeoutError) after `seconds`."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call(*args, **kwargs)))
+        except BaseException as error:  # handed to the caller
+            outcome.append((False, error))
+
+    worker = threading.Thread(target=run, daemon=True, name="textclf-kernel-build")
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
+        raise TimeoutError(f"building the kernels took over {seconds} s")
+    finished, value = outcome[0]
+    if not finished:
+        raise value
+    return value
 
 
 def _cpu() -> str:

@@ -20,6 +20,11 @@
 #define RESTORE_SUBNORMALS
 #endif
 
+#ifdef __cplusplus  /* built by the C++ driver (torch.utils.cpp_extension): the same code, C names */
+#define restrict __restrict__
+extern "C" {
+#endif
+
 /* Rows are read in scattered order, each a few cache lines the CPU would otherwise wait for in
  * turn: ask for the one AHEAD places on while this one computes. Into L2, not L1 (locality 1):
  * that many rows' lines in flight overflow L1's few miss buffers, and the rows are read
@@ -46,7 +51,7 @@ typedef struct {
 } part_t;
 
 static void *run_part(void *p) {
-    const part_t *part = p;
+    const part_t *part = (const part_t *)p;
     part->fn(part->args, part->lo, part->hi);
     return NULL;
 }
@@ -56,7 +61,7 @@ static void *run_part(void *p) {
 static void run_on_threads(void *(*run)(void *), void *items, size_t size, int64_t threads) {
     pthread_t ids[MAX_THREADS];
     int started[MAX_THREADS] = {0};
-    char *item = items;
+    char *item = (char *)items;
     for (int64_t t = 1; t < threads; t++)
         started[t] = pthread_create(&ids[t], NULL, run, item + t * size) == 0;
     run(item);
@@ -146,7 +151,7 @@ typedef struct {
 } gather_t;
 
 static void *run_gather(void *arg) {
-    gather_t *g = arg;
+    gather_t *g = (gather_t *)arg;
     g->n = gather_batch(g->indptr, g->indices, g->data, g->docs, g->count, g->words, g->marks,
                         g->slot, g->rows, g->col_ptr, g->col_doc, g->col_x);
     return NULL;
@@ -156,7 +161,7 @@ void *gather_start(const int64_t *indptr, const int32_t *indices, const float *d
                    const int64_t *docs, int64_t count, int64_t words, uint8_t *marks,
                    int32_t *slot, int64_t *rows, int64_t *col_ptr, int32_t *col_doc,
                    float *col_x) {
-    gather_t *g = malloc(sizeof(gather_t));
+    gather_t *g = (gather_t *)malloc(sizeof(gather_t));
     if (g == NULL) return NULL;
     *g = (gather_t){.indptr = indptr, .docs = docs, .indices = indices, .data = data,
                     .count = count, .words = words, .marks = marks, .slot = slot,
@@ -167,7 +172,7 @@ void *gather_start(const int64_t *indptr, const int32_t *indices, const float *d
 }
 
 int64_t gather_finish(void *handle) {
-    gather_t *g = handle;
+    gather_t *g = (gather_t *)handle;
     if (g->started) pthread_join(g->id, NULL);
     const int64_t n = g->n;
     free(g);
@@ -298,7 +303,7 @@ static inline int walked_by(int64_t part, int64_t thread, int64_t threads) {
 }
 
 static void *walk_part(void *arg) {
-    const walk_t *wk = arg;
+    const walk_t *wk = (const walk_t *)arg;
     const job_t *job = &wk->step;
     const int64_t h = job->h, n = job->n, next_n = wk->next_n, thread = wk->thread;
     const int64_t threads = wk->threads, *rows = job->rows, *next_rows = wk->next_rows;
@@ -371,7 +376,7 @@ void walk_rows(float *w, float *m, float *v, int64_t h, const int64_t *col_ptr,
 /* Rows start + [lo, hi) brought up to the current step in place (RowAdam.flush): moved by
  * move_row, moments decayed by decay1/decay2 over the steps each skipped. */
 static void catch_up_part(const void *args, int64_t lo, int64_t hi) {
-    const job_t *j = args;
+    const job_t *j = (const job_t *)args;
     const int64_t h = j->h, start = j->start;
     const float *coef = j->coef, *damp = j->damp, *decay1 = j->decay1, *decay2 = j->decay2;
     float *restrict w = j->w, *restrict m = j->m, *restrict v = j->v;
@@ -397,3 +402,7 @@ void catch_up(float *w, float *m, float *v, int64_t h, int64_t start, int64_t st
                  .decay1 = decay1, .decay2 = decay2};
     parallel(threads, stop - start, 1024, catch_up_part, &job);
 }
+
+#ifdef __cplusplus
+}
+#endif
