@@ -1,10 +1,11 @@
 """The C walk (rowadam.c, built by torch.utils.cpp_extension) against the same walk in numba
 (bench/numba_walk.py), on the walks a real training asks for, in one process:
 
-    SCIKIT_LEARN_DATA=... .venv/bin/python bench/kernels.py [--groups 20|3] [--calls 300]
+    SCIKIT_LEARN_DATA=... .venv/bin/python -m bench.kernels [--groups 20|3] [--calls 400]
 
 It trains with NativeRowAdam once, timing every C call and recording the walks' inputs; then replays
-each recorded walk in C and in numba, alternately, on one table, and prints the medians."""
+each recorded walk in C and in numba, taking turns, each on a table of its own, and prints
+the medians."""
 
 from __future__ import annotations
 
@@ -115,7 +116,7 @@ def replay_numba(table, walk) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", type=int, choices=(3, 20), default=20)
-    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--calls", type=int, default=400)
     args = parser.parse_args()
     config = TUTORIAL if args.groups == 3 else replace(TUTORIAL, categories=NEWSGROUPS)
     set_threads_for_training(config)

@@ -4,8 +4,6 @@ both in memory order) written with numba, to measure against the C on the same i
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit, prange
 
@@ -71,8 +69,3 @@ def walk_rows(w, m, v, col_ptr, col_doc, col_x, grad_out, rows, decay1, decay2, 
                 k += 1
     for p in range(1, PARTS):
         products[0] += products[p]
-
-
-def adam_constants(lr, step, beta1=0.9, beta2=0.999, eps=1e-8) -> np.ndarray:
-    return np.array([lr / (1 - beta1**step), math.sqrt(1 - beta2**step), 1 - beta1, beta2,
-                     1 - beta2, eps], dtype=np.float32)  # fmt: skip

@@ -26,8 +26,7 @@ def read_capped(path: str | Path, cap: int, wanted: str = "a saved file") -> byt
         if refusal.size is None:  # the whole path: /dev/zero says more than zero
             raise FileRefused(f"{path} is not a regular file but a device, a pipe or a folder: "
                               f"give the path of {wanted}") from None  # fmt: skip
-        size, limit = refusal.size / 2**20, cap / 2**20
-        message = f"{path} holds {size:,.0f} MB, over the limit of {limit:,.0f} MB"
+        message = f"{path} is larger than the limit of {cap / 2**20:,.0f} MB"
         raise FileRefused(message, refusal.size) from None
     except FileNotFoundError:
         raise FileRefused(f"{path}: no such file") from None
