@@ -8,6 +8,7 @@ import ctypes
 import hashlib
 import os
 import platform
+import shutil
 import subprocess
 import threading
 import time
@@ -54,8 +55,9 @@ def forget() -> None:
 
 
 def _load() -> ctypes.CDLL | None:
-    if os.environ.get("TEXTCLF_NATIVE", "1") == "0":
-        return None
+    compiler = shutil.which(os.environ.get("CXX", "c++"))
+    if os.environ.get("TEXTCLF_NATIVE", "1") == "0" or not (compiler and shutil.which("ninja")):
+        return None  # asked first: cpp_extension would print a page of warnings before failing
     from torch.utils import cpp_extension  # here: it imports setuptools, which only a build needs
 
     # named by the source, the processor and the flags, so that no process rebuilds a library
