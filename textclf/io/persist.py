@@ -1,13 +1,12 @@
 """One-file models: a torch.save archive of tensors and JSON settings, read by torch.load(
 weights_only=True) once every record is stored as it is and fits the largest model, and its pickle
-names nothing but tensors (torch's list allows bytearray(2**31)); its tensors are checked after."""
+builds nothing but a state_dict (pickled.py); its tensors are checked after."""
 
 from __future__ import annotations
 
 import functools
 import io
 import math
-import pickletools
 import zipfile
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from textclf.io.model_metadata import (
     read_metadata,
     refuse,
 )
+from textclf.io.pickled import check_pickle
 from textclf.io.tables import MAX_LABELS
 from textclf.io.text import printable
 from textclf.learn.config import TrainConfig, config_fields
@@ -33,9 +33,6 @@ from textclf.learn.predict import Classifier
 
 MAX_RECORDS = 64  # torch's 6 records of its own, data.pkl, at most 11 tensors: room to spare
 RECORDS_SLACK = 2**20  # torch's small records, the zip's headers and the pickled state_dict
-# what torch.save's pickle of a model's state_dict names: its dict, tensors and their storages
-PICKLED = {"collections OrderedDict", "torch._utils _rebuild_tensor_v2", "torch FloatStorage",
-           "torch DoubleStorage"}  # fmt: skip
 
 
 def classifier_to_bytes(classifier: Classifier) -> bytes:
@@ -69,32 +66,34 @@ def largest_sizes() -> tuple[int, int]:
     return max(*sizes, MAX_META_BYTES), sum(sizes) + MAX_META_BYTES + RECORDS_SLACK
 
 
-def _tensor_records(data: bytes) -> int:
-    """How many tensor records the archive holds, once each is stored as it is (a compressed one
-    is how a few MB would ask torch.load for GBs) and fits the largest model, and its pickle
-    names only what PICKLED lists (pickletools also checks each length against the bytes)."""
+def _checked_archive(data: bytes) -> tuple[bytes, int]:
+    """The archive as zipfile reads it, rewritten for torch.load (which may read a name in another
+    case, or another directory), once each record is stored as it is (a compressed one asks torch
+    for GBs) and fits, and its pickle builds a state_dict only; and its tensor records' count."""
     largest_record, largest_file = largest_sizes()
     if len(data) > largest_file:
         raise refuse(f"{len(data):,} bytes, more than any model needs ({largest_file:,})")
     archive = parse(zipfile.ZipFile, io.BytesIO(data))
-    names = [entry.filename for entry in archive.infolist()]
-    pickles = [name for name in names if name.endswith("/data.pkl") and name.count("/") == 1]
-    if not data.startswith(b"PK\x03\x04") or len(pickles) != 1:  # else torch reads it otherwise
-        raise ModelFileError("not an intact textclf model file (no torch archive in it)")
+    entries = archive.infolist()
+    names = [entry.filename.lower() for entry in entries]
     if len(set(names)) < len(names) or len(names) > MAX_RECORDS:
         raise refuse(f"{len(names):,} records, some of them twice or more than a model has")
-    for entry in archive.infolist():
+    pickles = [name for name in names if name.endswith("/data.pkl") and name.count("/") == 1]
+    if len(pickles) != 1:
+        raise ModelFileError("not an intact textclf model file (no torch archive in it)")
+    for entry in entries:
         if entry.compress_type != zipfile.ZIP_STORED or entry.compress_size != entry.file_size:
             raise refuse(f"record {printable(entry.filename)[:60]} is compressed")
         if entry.file_size > largest_record:
             raise refuse(f"a record of {entry.file_size:,} bytes, more than a model needs")
-    if sum(entry.file_size for entry in archive.infolist()) > len(data):
+    if sum(entry.file_size for entry in entries) > len(data):
         raise refuse("its records claim more bytes than the file holds")
-    ops = pickletools.genops(parse(archive.read, pickles[0]))
-    while (op := parse(next, ops, None)) is not None:  # one at a time: no list of millions
-        if "GLOBAL" in op[0].name and op[1] not in PICKLED or op[0].name in ("INST", "OBJ"):
-            raise refuse(f"its pickle names {printable(str(op[1]))[:80]}, not a tensor")
-    return sum(name.split("/")[1:2] == ["data"] for name in names)
+    check_pickle(parse(archive.read, entries[names.index(pickles[0])]))
+    rewritten = io.BytesIO()
+    with zipfile.ZipFile(rewritten, "w") as copy:
+        for entry in entries:
+            copy.writestr(entry.filename, parse(archive.read, entry))
+    return rewritten.getvalue(), sum(name.split("/")[1:2] == ["data"] for name in names)
 
 
 def _check_tensors(tensors: dict, expected: dict, records: int) -> None:
@@ -124,8 +123,9 @@ def _check_tensors(tensors: dict, expected: dict, records: int) -> None:
 def classifier_from_bytes(data: bytes) -> Classifier:
     """The model in a file's bytes; ModelFileError, never anything else, for a file that is not an
     intact model, checked against the network its metadata describes."""
-    records = _tensor_records(data)
-    payload = parse(lambda: torch.load(io.BytesIO(data), map_location="cpu", weights_only=True))
+    archive, records = _checked_archive(data)
+    load = functools.partial(torch.load, map_location="cpu", weights_only=True)
+    payload = parse(load, io.BytesIO(archive))
     if not isinstance(payload, dict) or not isinstance(payload.get("meta"), str):
         raise ModelFileError("not an intact textclf model file (no metadata)")
     if set(payload) - {"meta", "state_dict", "idf"} or not isinstance(payload["state_dict"], dict):
