@@ -1,6 +1,6 @@
 """rowadam.c built and loaded by torch.utils.cpp_extension: compiled once into torch's extension
-cache, rebuilt when the source or flags change, one build at a time across processes. None
-without a C++ compiler and ninja, or with TEXTCLF_NATIVE=0; ctypes calls the C functions."""
+cache, one build at a time across processes, in a folder named by the source, processor and
+flags. None without a C++ compiler and ninja, or with TEXTCLF_NATIVE=0; ctypes calls it."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ import ctypes
 import hashlib
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 SOURCE = Path(__file__).with_name("rowadam.c")
 # rowadam.c is C that compiles as C++ too (cpp_extension runs the C++ driver); fp-contract=fast
 # as C's default, so a multiply and an add fuse as they did
 _FLAGS = ("-O3", "-fno-math-errno", "-ffp-contract=fast", "-pthread")
-BUILD_SECONDS = 300  # a build takes about 2 s here: one that takes longer trains without kernels
+BUILD_SECONDS = 300  # a build takes about 2 s here: past this, training goes on without kernels
 _LOCK = threading.Lock()
 _NOT_YET = object()
 _LOADED = [_NOT_YET]
@@ -55,25 +55,22 @@ def forget() -> None:
 
 
 def _load() -> ctypes.CDLL | None:
-    compiler = shutil.which(os.environ.get("CXX", "c++"))
+    compiler = shutil.which(shlex.split(os.environ.get("CXX") or "c++")[0])
     if os.environ.get("TEXTCLF_NATIVE", "1") == "0" or not (compiler and shutil.which("ninja")):
         return None  # asked first: cpp_extension would print a page of warnings before failing
     from torch.utils import cpp_extension  # here: it imports setuptools, which only a build needs
 
-    # named by the source, the processor and the flags, so that no process rebuilds a library
-    # another has loaded, and -march=native code built on one processor never runs on another
-    key = hashlib.sha256(SOURCE.read_bytes() + _cpu().encode()).hexdigest()[:12]
     root = Path(os.environ.get("TORCH_EXTENSIONS_DIR") or cpp_extension.get_default_build_root())
-    for kind, flags in (("native", ("-march=native", *_FLAGS)), ("generic", _FLAGS)):
-        name = f"textclf_rowadam_{key}_{kind}"
+    for flags in (("-march=native", *_FLAGS), _FLAGS):
+        # a folder of its own: no process rebuilds a library another has loaded, and code built
+        # for one processor (-march=native) never runs on another
+        key = hashlib.sha256(SOURCE.read_bytes() + (_cpu() + repr(flags)).encode()).hexdigest()
+        folder = root / f"textclf_rowadam_{key[:12]}"
         try:
-            (folder := root / name).mkdir(parents=True, exist_ok=True)
-            _forget_stale_lock(folder / "lock")
-            path = _within(BUILD_SECONDS, cpp_extension.load, name, [str(SOURCE)],
-                           extra_cflags=list(flags), extra_ldflags=["-lm"],
-                           build_directory=str(folder), is_python_module=False)  # fmt: skip
-            kernels = ctypes.CDLL(path)
-        except (OSError, RuntimeError, subprocess.SubprocessError):  # no compiler, no ninja
+            kernels = ctypes.CDLL(_within(BUILD_SECONDS, _build, cpp_extension, folder, flags))
+        except TimeoutError:
+            return None
+        except (OSError, RuntimeError, subprocess.SubprocessError, ImportError):  # no build
             continue
         for function, (arguments, result) in SIGNATURES.items():
             getattr(kernels, function).argtypes = arguments
@@ -82,14 +79,19 @@ def _load() -> ctypes.CDLL | None:
     return None
 
 
-def _forget_stale_lock(lock: Path) -> None:
-    """cpp_extension waits, without end, for a build's lock file to go; a build that was killed
-    leaves its lock behind, and every training would wait for it."""
-    try:
-        if time.time() - lock.stat().st_mtime > BUILD_SECONDS:
-            lock.unlink(missing_ok=True)
-    except FileNotFoundError:
-        pass
+def _build(cpp_extension, folder: Path, flags: tuple[str, ...]) -> str:
+    """cpp_extension.load under a lock of ours that dies with its process (flock): while it is
+    held no other build runs here, so a lock file of cpp_extension's is one a killed build left,
+    on which cpp_extension would wait for ever."""
+    import fcntl  # POSIX: elsewhere, no kernels
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "textclf.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        (folder / "lock").unlink(missing_ok=True)
+        return cpp_extension.load(folder.name, [str(SOURCE)], extra_cflags=list(flags),
+                                  extra_ldflags=["-lm"], build_directory=str(folder),
+                                  is_python_module=False)  # fmt: skip
 
 
 def _within(seconds: float, call, *args, **kwargs):
