@@ -80,8 +80,11 @@ def check_pickle(pickled: bytes) -> None:
     else:
         raise refuse(f"its pickle holds over {MAX_OPS:,} operations, more than a model needs")
     try:
-        _Checker(io.BytesIO(pickled)).load()
+        payload = _Checker(io.BytesIO(pickled)).load()
     except ModelFileError:
         raise
     except Exception as error:  # the pickle module's to name: any failure means a refusal
         raise refuse(f"its pickle is not a state_dict's: {printable(str(error))[:120]}") from None
+    state = payload.get("state_dict") if isinstance(payload, dict) else None
+    if not isinstance(state, dict) or not all(isinstance(key, str) for key in (*payload, *state)):
+        raise refuse("its pickle is not texts naming metadata and a state_dict of tensors")
