@@ -36,7 +36,8 @@ def set_torch_threads(native: bool) -> int:
 
 
 def set_threads_for_training(config=None) -> int:
-    """set_torch_threads for what make_optimizer picks: the C kernels where they build, for Adam
-    without weight decay (config None: the app's default), else PyTorch's on every core."""
+    """set_torch_threads for what make_optimizer picks: the C kernels where they can be built (not
+    building them: a page's start must not wait for a compiler), for Adam without weight decay
+    (config None: the app's default), else PyTorch's on every core."""
     adam = config is None or (config.optimizer == "adam" and config.weight_decay == 0)
-    return set_torch_threads(native=adam and native.library() is not None)
+    return set_torch_threads(native=adam and native.buildable())

@@ -79,11 +79,15 @@ def yardstick(corpus: Corpus, features: Features) -> ComplementNB:
     return ComplementNB(alpha=YARDSTICK_ALPHA).fit(features.X_train, corpus.train_labels)
 
 
+def _yardstick_scores(corpus: Corpus, features: Features) -> tuple[np.ndarray, Report]:
+    probabilities = yardstick(corpus, features).predict_proba(features.X_test)
+    return probabilities, evaluate(corpus.test_labels, probabilities.argmax(1), corpus.label_names)
+
+
 def baseline_report(corpus: Corpus, features: Features) -> Report:
     """The yardstick's scores on the test posts; its calibration rides along
     (Report.reliability)."""
-    probabilities = yardstick(corpus, features).predict_proba(features.X_test)
-    report = evaluate(corpus.test_labels, probabilities.argmax(1), corpus.label_names)
+    probabilities, report = _yardstick_scores(corpus, features)
     calibration = reliability(probabilities, corpus.test_labels)
     return dataclasses.replace(report, reliability=calibration)
 
@@ -91,8 +95,7 @@ def baseline_report(corpus: Corpus, features: Features) -> Report:
 def yardstick_run(run: Run, corpus: Corpus, features: Features) -> Run:
     """The yardstick in a run's place, on its test posts, so that compare_runs sets the network
     beside it post by post. It has no network: no classifier, history or snapshots."""
-    probabilities = yardstick(corpus, features).predict_proba(features.X_test)
-    report = evaluate(corpus.test_labels, probabilities.argmax(1), corpus.label_names)
+    probabilities, report = _yardstick_scores(corpus, features)
     return dataclasses.replace(run, classifier=None, history=[], train_seconds=0.0, report=report,
                                test_probabilities=probabilities, backend="ComplementNB",
                                snapshots=None)  # fmt: skip

@@ -37,7 +37,7 @@ def out_of_sample_log_probabilities(
 ) -> np.ndarray:
     """(test texts, classes) log-probabilities, each row from the network trained without that
     text's label (logs: a label believed at 1e-12 and one at 1e-30 stay apart). Folds are
-    stratified, seeded by config.seed; on_fold(done, folds) after each, its memory let go."""
+    stratified, seeded by config.seed; on_fold(done, folds) after each, its network let go."""
     from sklearn.model_selection import StratifiedKFold
 
     if len(corpus.train_texts) != len(corpus.train_labels):

@@ -54,10 +54,17 @@ def forget() -> None:
         _LOADED[0] = _NOT_YET
 
 
-def _load() -> ctypes.CDLL | None:
+def buildable() -> bool:
+    """Whether library() will try to build: not TEXTCLF_NATIVE=0, and a C++ compiler and ninja at
+    hand. Asked without building (a page's start chooses torch's threads by it), and before
+    building: without them cpp_extension prints a page of warnings before it fails."""
     compiler = shutil.which(shlex.split(os.environ.get("CXX") or "c++")[0])
-    if os.environ.get("TEXTCLF_NATIVE", "1") == "0" or not (compiler and shutil.which("ninja")):
-        return None  # asked first: cpp_extension would print a page of warnings before failing
+    return os.environ.get("TEXTCLF_NATIVE", "1") != "0" and bool(compiler and shutil.which("ninja"))
+
+
+def _load() -> ctypes.CDLL | None:
+    if not buildable():
+        return None
     from torch.utils import cpp_extension  # here: it imports setuptools, which only a build needs
 
     root = Path(os.environ.get("TORCH_EXTENSIONS_DIR") or cpp_extension.get_default_build_root())
